@@ -1,0 +1,26 @@
+"""The branded PartnerHub admin: the home of the back office, with a dashboard index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from . import dashboard
+
+
+class PartnerHubAdminSite(admin.AdminSite):
+    site_header = _("PartnerHub")
+    site_title = _("PartnerHub")
+    index_title = _("Dashboard")
+    index_template = "admin/partnerhub_index.html"
+    enable_nav_sidebar = True
+    site_url = None  # the back office is the whole site: no "view site" link
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {"cards": dashboard.cards_for(request.user), **(extra_context or {})}
+        return super().index(request, extra_context=context)

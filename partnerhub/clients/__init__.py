@@ -1,0 +1,1 @@
+"""Typed HTTP clients for the providers; they know nothing of Django models."""

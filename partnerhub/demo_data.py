@@ -1,0 +1,63 @@
+"""Demo logins and data for `manage.py demo` (idempotent: runs on every start)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from . import roles
+
+DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - printed to the user on purpose
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", DEMO_PASSWORD, roles.ADMINS),
+    DemoLogin("marketing", DEMO_PASSWORD, roles.MARKETING),
+    DemoLogin("pec", DEMO_PASSWORD, roles.PEC_OPERATORS),
+)
+
+
+@transaction.atomic
+def ensure_demo_logins() -> list[DemoLogin]:
+    """Create the demo users once; an existing user keeps the password it has."""
+    user_model = get_user_model()
+    for login in DEMO_LOGINS:
+        user, created = user_model.objects.get_or_create(
+            username=login.username,
+            defaults={"is_staff": True},
+        )
+        if created:
+            user.set_password(login.password)
+            user.save()
+        user.groups.add(Group.objects.get(name=login.role))
+    return list(DEMO_LOGINS)
+
+
+def ensure_demo_data() -> None:
+    """Seed what each app offers for the demo (filled in as the apps grow)."""
+    for seed in _seeders():
+        seed()
+
+
+def _seeders() -> list:
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    seeders = []
+    for config in apps.get_app_configs():
+        if config.name.startswith(("campaigns", "unsubscribes", "pec")) and (
+            module_has_submodule(config.module, "demo")
+        ):
+            module = __import__(f"{config.name}.demo", fromlist=["seed"])
+            seeders.append(module.seed)
+    return seeders

@@ -1,0 +1,117 @@
+"""`manage.py demo`: prepare a working install and run web, worker and sandbox together.
+
+One terminal, one command for a new user: migrate, roles, schedules, demo logins,
+then the three processes; Ctrl-C (or SIGTERM) stops all of them, and if one dies the
+others are stopped too, so nothing is left running behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from partnerhub import demo_data
+
+STOP_GRACE_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = "Set up demo logins and data, then run web server, worker and sandbox."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("PORT", 8000))
+        )
+        parser.add_argument(
+            "--setup-only", action="store_true", help="Prepare the database and exit."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("setup_schedules", verbosity=0)
+        logins = demo_data.ensure_demo_logins()
+        demo_data.ensure_demo_data()
+        if options["setup_only"]:
+            self._print_logins(logins, url=None)
+            return
+        url = f"http://{options['host']}:{options['port']}/"
+        self._run(self._commands(options["host"], options["port"]), logins, url)
+
+    def _commands(self, host: str, port: int) -> dict[str, list[str]]:
+        python = [sys.executable, "manage.py"]
+        commands = {
+            "web": [*python, "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [*python, "qcluster"],
+        }
+        if settings.PARTNERHUB_SANDBOX:
+            commands["sandbox"] = [
+                *python,
+                "partner_sandbox",
+                "--host",
+                settings.SANDBOX_HOST,
+                "--port",
+                str(settings.SANDBOX_PORT),
+            ]
+        return commands
+
+    def _run(self, commands: dict[str, list[str]], logins: list, url: str) -> None:
+        processes = {
+            name: subprocess.Popen(argv, cwd=settings.BASE_DIR)  # noqa: S603
+            for name, argv in commands.items()
+        }
+        self._print_logins(logins, url=url)
+        stop = {"asked": False}
+
+        def ask_stop(signum: int, frame: Any) -> None:
+            stop["asked"] = True
+
+        signal.signal(signal.SIGINT, ask_stop)
+        signal.signal(signal.SIGTERM, ask_stop)
+        try:
+            while not stop["asked"]:
+                dead = [n for n, p in processes.items() if p.poll() is not None]
+                if dead:
+                    self.stderr.write(
+                        f"{', '.join(dead)} stopped; stopping the others."
+                    )
+                    break
+                time.sleep(0.5)
+        finally:
+            self._stop_all(processes)
+
+    def _stop_all(self, processes: dict[str, subprocess.Popen]) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.stdout.write("PartnerHub stopped.")
+
+    def _print_logins(self, logins: list, url: str | None) -> None:
+        bar = "=" * 64
+        self.stdout.write(bar)
+        if url:
+            self.stdout.write(
+                f"PartnerHub is running at {url}  (Ctrl-C stops everything)"
+            )
+        self.stdout.write("Demo logins (username / password — role):")
+        for login in logins:
+            self.stdout.write(f"  {login.username} / {login.password} — {login.role}")
+        if settings.PARTNERHUB_SANDBOX:
+            sandbox = f"http://{settings.SANDBOX_HOST}:{settings.SANDBOX_PORT}/"
+            self.stdout.write(f"Provider sandbox: {sandbox}_sandbox/state")
+        self.stdout.write(bar)

@@ -1,0 +1,1 @@
+"""A local emulator of Mail, SMS, Voice Partner and PEC Massiva (see README)."""

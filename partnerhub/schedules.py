@@ -1,0 +1,51 @@
+"""Every periodic task of PartnerHub, declared in one place.
+
+`manage.py setup_schedules` (run on deploy and by `manage.py demo`) applies this list
+idempotently: rows are matched by name, updated in place, and schedules of ours that
+are no longer declared are removed. Tasks are dotted paths, safe to run twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "partnerhub:"
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str
+    func: str
+    minutes: int
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return PREFIX + self.name
+
+
+PERIODIC_TASKS: tuple[PeriodicTask, ...] = ()
+
+
+def schedules_apply(tasks: tuple[PeriodicTask, ...] = PERIODIC_TASKS) -> dict[str, int]:
+    """Create or update the declared schedules; delete our undeclared ones."""
+    from django.db import transaction
+    from django_q.models import Schedule
+
+    with transaction.atomic():
+        for task in tasks:
+            Schedule.objects.update_or_create(
+                name=task.key,
+                defaults={
+                    "func": task.func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": task.minutes,
+                    "repeats": -1,
+                },
+            )
+        declared = {task.key for task in tasks}
+        stale = Schedule.objects.filter(name__startswith=PREFIX).exclude(
+            name__in=declared
+        )
+        removed, _ = stale.delete()
+    return {"declared": len(tasks), "removed": removed}

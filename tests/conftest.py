@@ -1,0 +1,123 @@
+"""Shared fixtures: role users, network guard, headless chromium through Playwright."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM
+# calls from it (the live server runs in its own thread anyway).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+# --- a stray network call fails the test instead of reaching the internet -----
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            raise RuntimeError(f"Tests may not reach the network (tried {host}).")
+    return _real_connect(self, address)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+
+
+# --- users by role ------------------------------------------------------------
+@pytest.fixture
+def marketing_user(db: None) -> Any:
+    return UserFactory(username="marketer", groups=["Marketing"])
+
+
+@pytest.fixture
+def admins_user(db: None) -> Any:
+    return UserFactory(username="boss", groups=["Admins"])
+
+
+@pytest.fixture
+def pec_user(db: None) -> Any:
+    return UserFactory(username="pecop", groups=["PEC operators"])
+
+
+@pytest.fixture
+def role_client(client: Any) -> Any:
+    """`role_client("Marketing")` → a test client logged in as a user of that role."""
+
+    def login(role: str) -> Any:
+        client.force_login(UserFactory(groups=[role]))
+        return client
+
+    return login
+
+
+# --- browser ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "Debian's chromium is required in CI (scripts/test installs it)."
+            )
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page; on failure a screenshot is saved in test-artifacts/."""
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 860}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(
+            path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True
+        )
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page: Any) -> Any:
+    """`screenshot("name")` keeps a full-page picture of the current page for review."""
+
+    def take(name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    setattr(item, "rep_" + report.when, report)
+    return report
