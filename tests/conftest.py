@@ -13,6 +13,8 @@ import pytest
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.sandbox_fixture"]
+
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM
 # calls from it (the live server runs in its own thread anyway).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
