@@ -52,8 +52,10 @@ def _load_sources() -> None:
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
 
+    from . import cards  # noqa: F401 - registers the credits card
+
     for config in apps.get_app_configs():
-        if config.name in {"partnerhub"} or not config.name.isidentifier():
+        if config.name == "partnerhub" or not config.name.isidentifier():
             continue
         if module_has_submodule(config.module, "dashboard"):
             __import__(f"{config.name}.dashboard")

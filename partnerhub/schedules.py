@@ -24,7 +24,26 @@ class PeriodicTask:
         return PREFIX + self.name
 
 
-PERIODIC_TASKS: tuple[PeriodicTask, ...] = ()
+PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    PeriodicTask(
+        "dispatch-due-campaigns",
+        "campaigns.tasks.dispatch_due_campaigns",
+        minutes=1,
+        description="Dispatch scheduled campaigns whose time has come.",
+    ),
+    PeriodicTask(
+        "refresh-statuses",
+        "campaigns.tasks.refresh_recent_statuses",
+        minutes=5,
+        description="Pull delivery statuses of campaigns sent in the last 48 hours.",
+    ),
+    PeriodicTask(
+        "refresh-credits",
+        "partnerhub.tasks.refresh_all_credits",
+        minutes=60,
+        description="Record the credits of every provider account.",
+    ),
+)
 
 
 def schedules_apply(tasks: tuple[PeriodicTask, ...] = PERIODIC_TASKS) -> dict[str, int]:

@@ -166,6 +166,14 @@ PROVIDER_TIMEOUT = (
     env.float("PROVIDER_READ_TIMEOUT", default=20.0),
 )
 
+# --- campaigns ---------------------------------------------------------------
+# A worker that stops renewing its lease (killed) is taken over after this long.
+CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
+    "CAMPAIGN_DISPATCH_LEASE_SECONDS", default=120
+)
+CAMPAIGN_SEND_ATTEMPTS = env.int("CAMPAIGN_SEND_ATTEMPTS", default=4)
+CAMPAIGN_RETRY_BASE_SECONDS = env.float("CAMPAIGN_RETRY_BASE_SECONDS", default=1.0)
+
 # --- production hardening -----------------------------------------------------
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

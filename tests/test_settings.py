@@ -111,5 +111,5 @@ def test_tasks_travel_through_the_configured_redis_broker() -> None:
     broker.purge_queue()
     broker.enqueue("payload")
     task = broker.dequeue()
-    assert task and task[0][1] == "payload"
+    assert task and task[0][1] == b"payload"
     broker.acknowledge(task[0][0])

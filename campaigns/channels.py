@@ -1,0 +1,226 @@
+"""One adapter per campaign channel over the provider clients.
+
+The dispatch engine speaks only this small vocabulary (send a batch, look a batch up,
+read statuses, cancel), so its exactly-once logic is written once for all channels.
+Each adapter says honestly whether it can find a batch whose answer was lost:
+SMS Partner can (statuses by tag), Mail and Voice Partner cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from partnerhub.clients import errors
+from partnerhub.clients.factory import (
+    get_mailpartner_client,
+    get_smspartner_client,
+    get_voicepartner_client,
+)
+from partnerhub.clients.mailpartner import MailRecipient
+
+if TYPE_CHECKING:
+    from .models import Campaign
+
+
+@dataclass(frozen=True)
+class Target:
+    address: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class BatchAccepted:
+    message_id: str
+    cost: Decimal | None
+    refused: dict[str, str] = field(default_factory=dict)  # address -> reason
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    address: str
+    status: str  # a DeliveryStatus value
+    raw: str
+    date: datetime | None = None
+    cost: Decimal | None = None
+    message_id: str = ""
+
+
+class ChannelAdapter(Protocol):
+    can_lookup_lost_batches: bool
+
+    def send_batch(
+        self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
+    ) -> BatchAccepted: ...
+
+    def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
+        """Statuses of the batch sent with `tag`; [] if the provider never got it."""
+        ...
+
+    def statuses(self, *, message_id: str) -> list[StatusUpdate]: ...
+
+    def cancel(self, *, message_id: str) -> None: ...
+
+    def test_send(self, *, address: str) -> str: ...
+
+
+class EmailAdapter:
+    can_lookup_lost_batches = False
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.client = get_mailpartner_client(campaign.account)
+
+    def send_batch(
+        self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
+    ) -> BatchAccepted:
+        result = self.client.send(
+            recipients=[
+                MailRecipient(email=t.address, name=t.name or None) for t in targets
+            ],
+            tag=tag,
+            scheduled_at=scheduled_at,
+            **self._content(),
+        )
+        return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def _content(self) -> dict[str, str | None]:
+        c = self.campaign
+        return {
+            "subject": c.subject,
+            "html": c.html,
+            "text": c.text or None,
+            "sender_email": c.sender or None,
+            "sender_name": c.sender_name or None,
+        }
+
+    def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
+        return None  # Mail Partner has no lookup by tag (providers.md §4)
+
+    def statuses(self, *, message_id: str) -> list[StatusUpdate]:
+        return [
+            StatusUpdate(s.email.lower(), s.status, s.raw_status, s.date, s.cost)
+            for s in self.client.bulk_status(message_id=message_id)
+        ]
+
+    def cancel(self, *, message_id: str) -> None:
+        self.client.cancel(message_id=message_id)
+
+    def test_send(self, *, address: str) -> str:
+        content = self._content()
+        content["subject"] = f"[TEST] {content['subject']}"
+        result = self.client.send(
+            recipients=[MailRecipient(email=address)], tag="test", **content
+        )
+        return result.message_id
+
+
+class SmsAdapter:
+    can_lookup_lost_batches = True
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.client = get_smspartner_client(campaign.account)
+
+    def send_batch(
+        self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
+    ) -> BatchAccepted:
+        result = self.client.send(
+            phone_numbers=[t.address for t in targets],
+            message=self.campaign.text,
+            sender=self.campaign.sender or None,
+            tag=tag,
+            scheduled_at=scheduled_at,
+        )
+        return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
+        updates: list[StatusUpdate] = []
+        page = 1
+        while True:
+            try:
+                found = self.client.bulk_status_by_tag(tag=tag, page=page)
+            except errors.NotFound:
+                return updates
+            updates += [_sms_update(s) for s in found.items]
+            if not found.items or len(updates) >= found.total:
+                return updates
+            page += 1
+
+    def statuses(self, *, message_id: str) -> list[StatusUpdate]:
+        return [_sms_update(s) for s in self.client.bulk_status(message_id=message_id)]
+
+    def cancel(self, *, message_id: str) -> None:
+        self.client.cancel(message_id=message_id)
+
+    def test_send(self, *, address: str) -> str:
+        sender = self.campaign.sender or None
+        result = self.client.send(
+            phone_numbers=[address],
+            message=self.campaign.text,
+            sender=sender,
+            tag="test",
+        )
+        return result.message_id
+
+
+def _sms_update(s: object) -> StatusUpdate:
+    return StatusUpdate(
+        address=s.phone_number,  # type: ignore[attr-defined]
+        status=s.status,  # type: ignore[attr-defined]
+        raw=s.raw_status,  # type: ignore[attr-defined]
+        date=s.date,  # type: ignore[attr-defined]
+        cost=s.cost,  # type: ignore[attr-defined]
+        message_id=s.message_id,  # type: ignore[attr-defined]
+    )
+
+
+class VoiceAdapter:
+    can_lookup_lost_batches = False
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.client = get_voicepartner_client(campaign.account)
+
+    def send_batch(
+        self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
+    ) -> BatchAccepted:
+        result = self._send([t.address for t in targets], scheduled_at)
+        return BatchAccepted(message_id=result.campaign_id, cost=result.cost)
+
+    def _send(self, numbers: list[str], scheduled_at: datetime | None) -> object:
+        c = self.campaign
+        return self.client.tts_send(
+            phone_numbers=numbers,
+            text=c.text or None,
+            token_audio=c.voice_audio_token or None,
+            lang=c.voice_lang,
+            scheduled_at=scheduled_at,
+        )
+
+    def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
+        return None  # Voice Partner has no status or lookup endpoint (providers.md §3)
+
+    def statuses(self, *, message_id: str) -> list[StatusUpdate]:
+        return []  # statuses only arrive by notifyUrl, which is not documented
+
+    def cancel(self, *, message_id: str) -> None:
+        self.client.campaign_cancel(campaign_id=message_id)
+
+    def test_send(self, *, address: str) -> str:
+        return self._send([address], None).campaign_id  # type: ignore[attr-defined]
+
+
+ADAPTERS: dict[str, type[EmailAdapter | SmsAdapter | VoiceAdapter]] = {
+    "email": EmailAdapter,
+    "sms": SmsAdapter,
+    "voice": VoiceAdapter,
+}
+
+
+def adapter_for(campaign: Campaign) -> ChannelAdapter:
+    """The seam tests may replace to fake a provider."""
+    return ADAPTERS[campaign.channel](campaign)

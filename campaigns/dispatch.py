@@ -1,0 +1,406 @@
+"""Exactly-once dispatch of a campaign, in batches of at most 500 recipients.
+
+The rules that make it safe to kill a worker at any point:
+- a campaign is claimed by a compare-and-set with a lease; a second worker gets nothing
+  while the lease runs, and takes over (resumes) only once it has expired;
+- deliveries are snapshotted from the audience with `ignore_conflicts`, so a rerun
+  completes the snapshot instead of duplicating it;
+- a batch is committed `in_flight` *before* its HTTP call and `accepted` *after* it, in
+  two short transactions; no transaction is held across the call;
+- a batch found `in_flight` (crash, lost answer) is reconciled with the provider
+  (SMS: lookup by the batch's unique tag). If the provider cannot tell, its deliveries
+  end `unknown` with a reason: never re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerhub.clients import errors
+from unsubscribes.models import Unsubscribe
+from unsubscribes.selectors import unsubscribed_addresses
+
+from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
+from .models import (
+    BatchStatus,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    DispatchBatch,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+SNAPSHOT_CHUNK = 5000
+RETRYABLE = (errors.RateLimited, errors.ProviderUnavailable, errors.HostUnreachable)
+Sleep = Callable[[float], None]
+
+
+class DispatchAborted(Exception):
+    """The provider kept failing or refused the campaign: it ends `failed`."""
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    campaign_id: int
+    claimed: bool
+    status: str = ""
+    batches_sent: int = 0
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "CAMPAIGN_DISPATCH_LEASE_SECONDS", 120))
+
+
+def claim(campaign_id: int, owner: str) -> bool:
+    """Compare-and-set to `sending`; True only for the one worker that won."""
+    now = timezone.now()
+    due = Q(status=CampaignStatus.SCHEDULED, dispatched_at__isnull=True) & (
+        Q(scheduled_at__lte=now) | Q(deferred_at_provider=True)
+    )
+    abandoned = Q(status=CampaignStatus.SENDING, lease_until__lt=now)
+    won = (
+        Campaign.objects.filter(pk=campaign_id)
+        .filter(due | abandoned)
+        .update(
+            status=CampaignStatus.SENDING,
+            lease_owner=owner,
+            lease_until=now + timedelta(seconds=lease_seconds()),
+            dispatch_started_at=Coalesce("dispatch_started_at", now),
+        )
+    )
+    return won == 1
+
+
+def renew_lease(campaign: Campaign, owner: str) -> None:
+    until = timezone.now() + timedelta(seconds=lease_seconds())
+    kept = Campaign.objects.filter(
+        pk=campaign.pk, lease_owner=owner, status=CampaignStatus.SENDING
+    ).update(lease_until=until)
+    if not kept:
+        raise DispatchAborted(_("Another worker took over this campaign."))
+
+
+def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
+    """Run (or resume) one campaign's dispatch; safe to call any number of times."""
+    owner = uuid.uuid4().hex
+    if not claim(campaign_id, owner):
+        return DispatchResult(campaign_id, claimed=False)
+    campaign = Campaign.objects.select_related("account", "audience").get(
+        pk=campaign_id
+    )
+    adapter = adapter_for(campaign)
+    sent = 0
+    try:
+        snapshot(campaign)
+        reconcile_in_flight(campaign, adapter)
+        while batch := next_batch(campaign):
+            renew_lease(campaign, owner)
+            send_batch(campaign, batch, adapter, sleep=sleep)
+            sent += 1
+    except DispatchAborted as exc:
+        finish(campaign, owner, failed_reason=str(exc))
+    else:
+        finish(campaign, owner)
+    campaign.refresh_from_db(fields=["status"])
+    return DispatchResult(campaign_id, True, campaign.status, sent)
+
+
+def snapshot(campaign: Campaign) -> None:
+    """Create one pending (or suppressed) delivery per reachable recipient, once."""
+    if campaign.snapshot_done:
+        return
+    field = campaign.address_field
+    blocked = Unsubscribe.objects.active().filter(
+        channel=campaign.suppression_channel, address=OuterRef(field)
+    )
+    rows = (
+        campaign.audience.recipients.exclude(**{field: ""})
+        .annotate(blocked=Exists(blocked))
+        .order_by("id")
+        .values_list("id", field, "blocked")
+    )
+    chunk: list[Delivery] = []
+    for recipient_id, address, is_blocked in rows.iterator(chunk_size=SNAPSHOT_CHUNK):
+        chunk.append(_new_delivery(campaign, recipient_id, address, is_blocked))
+        if len(chunk) >= SNAPSHOT_CHUNK:
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            chunk = []
+    Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    Campaign.objects.filter(pk=campaign.pk).update(snapshot_done=True)
+    campaign.snapshot_done = True
+
+
+def _new_delivery(
+    campaign: Campaign, recipient_id: int, address: str, blocked: bool
+) -> Delivery:
+    if blocked:
+        return Delivery(
+            campaign=campaign,
+            recipient_id=recipient_id,
+            address=address,
+            status=DeliveryStatus.SUPPRESSED,
+            error=_("Unsubscribed at dispatch time."),
+        )
+    return Delivery(campaign=campaign, recipient_id=recipient_id, address=address)
+
+
+@transaction.atomic
+def next_batch(campaign: Campaign) -> DispatchBatch | None:
+    """Record the next ≤500 pending deliveries as one batch `in_flight` (committed)."""
+    pending = list(
+        Delivery.objects.filter(
+            campaign=campaign, status=DeliveryStatus.PENDING, batch__isnull=True
+        )
+        .order_by("id")
+        .values_list("id", "address")[:BATCH_SIZE]
+    )
+    if not pending:
+        return None
+    stopped = unsubscribed_addresses(
+        channel=campaign.suppression_channel, addresses=[a for _, a in pending]
+    )
+    if stopped:
+        Delivery.objects.filter(campaign=campaign, address__in=stopped).update(
+            status=DeliveryStatus.SUPPRESSED,
+            error=_("Unsubscribed at dispatch time."),
+        )
+    ids = [pk for pk, address in pending if address not in stopped]
+    if not ids:
+        return next_batch(campaign)
+    number = campaign.batches.count() + 1
+    batch = DispatchBatch.objects.create(
+        campaign=campaign,
+        number=number,
+        size=len(ids),
+        provider_tag=f"ph{campaign.pk}b{number}"[:20],
+    )
+    Delivery.objects.filter(pk__in=ids).update(batch=batch)
+    return batch
+
+
+def batch_targets(batch: DispatchBatch) -> list[Target]:
+    rows = batch.deliveries.order_by("id").values_list(
+        "address", "recipient__first_name", "recipient__last_name"
+    )
+    return [Target(a, f"{first or ''} {last or ''}".strip()) for a, first, last in rows]
+
+
+def send_batch(
+    campaign: Campaign, batch: DispatchBatch, adapter: ChannelAdapter, *, sleep: Sleep
+) -> None:
+    """One HTTP send; retried only when the provider surely did not take it."""
+    targets = batch_targets(batch)
+    scheduled = campaign.scheduled_at if campaign.deferred_at_provider else None
+    attempts = int(getattr(settings, "CAMPAIGN_SEND_ATTEMPTS", 4))
+    for attempt in range(1, attempts + 1):
+        DispatchBatch.objects.filter(pk=batch.pk).update(attempts=attempt)
+        try:
+            accepted = adapter.send_batch(
+                targets=targets, tag=batch.provider_tag, scheduled_at=scheduled
+            )
+        except (
+            errors.UnknownOutcome,
+            errors.MalformedResponse,
+            errors.ProviderTimeout,
+        ):
+            reconcile(batch, adapter)
+            return
+        except RETRYABLE as exc:
+            if not _safe_to_retry(batch, adapter, exc):
+                return
+            if attempt == attempts:
+                refuse(batch, exc)
+                raise DispatchAborted(_provider_failed(exc)) from exc
+            sleep(_backoff(attempt, exc))
+        except errors.ProviderError as exc:
+            refuse(batch, exc)
+            raise DispatchAborted(_provider_failed(exc)) from exc
+        else:
+            accept(batch, accepted)
+            return
+
+
+def _safe_to_retry(
+    batch: DispatchBatch, adapter: ChannelAdapter, exc: errors.ProviderError
+) -> bool:
+    """A 5xx may hide an accepted send: where the provider can tell, ask first."""
+    if (
+        not isinstance(exc, errors.ProviderUnavailable)
+        or not adapter.can_lookup_lost_batches
+    ):
+        return True
+    found = adapter.lookup_batch(tag=batch.provider_tag)
+    if found:
+        accept_from_lookup(batch, found)
+        return False
+    return True
+
+
+def _backoff(attempt: int, exc: Exception) -> float:
+    base = float(getattr(settings, "CAMPAIGN_RETRY_BASE_SECONDS", 1.0))
+    retry_after = getattr(exc, "retry_after", None)
+    return max(retry_after or 0, base * 2 ** (attempt - 1))
+
+
+def _provider_failed(exc: errors.ProviderError) -> str:
+    return _("The provider refused or kept failing: %(error)s") % {"error": exc}
+
+
+@transaction.atomic
+def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
+    now = timezone.now()
+    size = max(batch.size, 1)
+    unit_cost = (accepted.cost / size) if accepted.cost is not None else None
+    DispatchBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.ACCEPTED,
+        provider_message_id=accepted.message_id,
+        cost=accepted.cost,
+        sent_at=now,
+        error="",
+    )
+    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.ACCEPTED,
+        provider_message_id=accepted.message_id,
+        cost=unit_cost,
+    )
+
+
+@transaction.atomic
+def refuse(batch: DispatchBatch, exc: Exception) -> None:
+    """The provider did not take the batch: its deliveries fail with the reason."""
+    DispatchBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.REFUSED, error=str(exc)
+    )
+    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, error=str(exc)
+    )
+
+
+def reconcile_in_flight(campaign: Campaign, adapter: ChannelAdapter) -> None:
+    """Batches left `in_flight` by a crashed worker: find out, never re-send blindly."""
+    for batch in campaign.batches.filter(status=BatchStatus.IN_FLIGHT):
+        reconcile(batch, adapter)
+
+
+def reconcile(batch: DispatchBatch, adapter: ChannelAdapter) -> None:
+    try:
+        found = adapter.lookup_batch(tag=batch.provider_tag)
+    except errors.ProviderError as exc:
+        logger.warning("Lookup of batch %s failed: %s", batch, exc)
+        found = None
+    if found is None:
+        mark_unknown(batch)
+    elif found:
+        accept_from_lookup(batch, found)
+    else:
+        requeue(batch)
+
+
+@transaction.atomic
+def mark_unknown(batch: DispatchBatch) -> None:
+    reason = _(
+        "The provider may have accepted this batch but its answer was lost, and it "
+        "offers no way to check: not re-sent, to avoid sending twice."
+    )
+    DispatchBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.UNKNOWN, error=reason
+    )
+    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.UNKNOWN, error=reason
+    )
+
+
+@transaction.atomic
+def requeue(batch: DispatchBatch) -> None:
+    """The provider never got the batch: its deliveries go back to the queue."""
+    DispatchBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.REFUSED, error=_("Never reached the provider; re-queued.")
+    )
+    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(batch=None)
+
+
+@transaction.atomic
+def accept_from_lookup(batch: DispatchBatch, found: list[StatusUpdate]) -> None:
+    """The lost batch is at the provider: take its message id from the lookup."""
+    message_id = next((u.message_id for u in found if u.message_id), "")
+    accept(batch, BatchAccepted(message_id=message_id, cost=None))
+    apply_status_updates(batch, found)
+
+
+def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> int:
+    """Write provider statuses onto the batch's deliveries (one bulk update)."""
+    by_address = {u.address: u for u in updates}
+    rows = list(batch.deliveries.filter(address__in=by_address))
+    changed = []
+    for delivery in rows:
+        update = by_address[delivery.address]
+        status = _local_status(update.status)
+        if _changes(delivery, status, update.raw):
+            delivery.status = status
+            delivery.provider_status = update.raw[:64]
+            delivery.provider_date = update.date
+            if update.cost is not None:
+                delivery.cost = update.cost
+            changed.append(delivery)
+    fields = ["status", "provider_status", "provider_date", "cost", "updated_at"]
+    now = timezone.now()
+    for delivery in changed:
+        delivery.updated_at = now
+    Delivery.objects.bulk_update(changed, fields, batch_size=BATCH_SIZE)
+    return len(changed)
+
+
+def _local_status(provider_status: str) -> str:
+    """A provider 'waiting' on a handed-over delivery means accepted, not pending."""
+    if provider_status == DeliveryStatus.PENDING:
+        return DeliveryStatus.ACCEPTED
+    if provider_status in DeliveryStatus.values:
+        return provider_status
+    return DeliveryStatus.UNKNOWN
+
+
+def _changes(delivery: Delivery, status: str, raw: str) -> bool:
+    if delivery.status in (DeliveryStatus.SUPPRESSED, DeliveryStatus.CANCELLED):
+        return False
+    return (delivery.status, delivery.provider_status) != (status, raw[:64])
+
+
+def finish(campaign: Campaign, owner: str, failed_reason: str = "") -> None:
+    """Close the dispatch: what was never handed over fails with the reason."""
+    now = timezone.now()
+    with transaction.atomic():
+        if failed_reason:
+            Delivery.objects.filter(
+                campaign=campaign, status=DeliveryStatus.PENDING
+            ).update(status=DeliveryStatus.FAILED, error=failed_reason)
+        status = _final_status(campaign, failed_reason)
+        Campaign.objects.filter(pk=campaign.pk, lease_owner=owner).update(
+            status=status,
+            status_reason=failed_reason,
+            dispatched_at=now,
+            lease_until=None,
+            lease_owner="",
+        )
+
+
+def _final_status(campaign: Campaign, failed_reason: str) -> str:
+    if failed_reason:
+        return CampaignStatus.FAILED
+    if campaign.deferred_at_provider and campaign.scheduled_at > timezone.now():
+        return CampaignStatus.SCHEDULED
+    return CampaignStatus.SENT

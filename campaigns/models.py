@@ -1,0 +1,296 @@
+"""Audiences, recipients, campaigns and their deliveries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Audience(models.Model):
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recipient(models.Model):
+    audience = models.ForeignKey(
+        Audience,
+        verbose_name=_("audience"),
+        on_delete=models.CASCADE,
+        related_name="recipients",
+    )
+    email = models.CharField(
+        _("email"), max_length=254, blank=True, help_text=_("Stored lower-cased.")
+    )
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, help_text=_("International E.164 form.")
+    )
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience", "email"],
+                condition=~models.Q(email=""),
+                name="unique_recipient_email_per_audience",
+            ),
+            models.UniqueConstraint(
+                fields=["audience", "phone"],
+                condition=~models.Q(phone=""),
+                name="unique_recipient_phone_per_audience",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    VOICE = "voice", _("Voice")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", _("Failed")
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    account = models.ForeignKey(
+        "partnerhub.ProviderAccount",
+        verbose_name=_("provider account"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    audience = models.ForeignKey(
+        Audience,
+        verbose_name=_("audience"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    sender = models.CharField(
+        _("sender"),
+        max_length=150,
+        blank=True,
+        help_text=_("Email: sender address. SMS: 3 to 11 letters or digits."),
+    )
+    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    html = models.TextField(_("HTML body"), blank=True)
+    text = models.TextField(
+        _("text"),
+        blank=True,
+        help_text=_("Email plain-text part, SMS text, or voice text."),
+    )
+    voice_lang = models.CharField(_("voice language"), max_length=8, default="fr")
+    voice_audio_token = models.CharField(_("audio file"), max_length=64, blank=True)
+    tag = models.SlugField(_("tag"), max_length=20, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    deferred_at_provider = models.BooleanField(
+        _("deferred at the provider"),
+        default=False,
+        help_text=_("Handed to the provider ahead of time with its scheduled date."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.DRAFT,
+        db_index=True,
+    )
+    status_reason = models.TextField(_("status reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    dispatch_started_at = models.DateTimeField(
+        _("dispatch started"), null=True, blank=True
+    )
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=40, blank=True, editable=False)
+    snapshot_done = models.BooleanField(default=False, editable=False)
+    estimated_cost = models.DecimalField(
+        _("estimated cost"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:campaigns_campaign_change", args=[self.pk])
+
+    @property
+    def suppression_channel(self) -> str:
+        """Voice calls honour the SMS STOP list: both reach the same phone."""
+        return "email" if self.channel == Channel.EMAIL else "sms"
+
+    @property
+    def address_field(self) -> str:
+        return "email" if self.channel == Channel.EMAIL else "phone"
+
+
+class BatchStatus(models.TextChoices):
+    IN_FLIGHT = "in_flight", _("In flight")
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DispatchBatch(models.Model):
+    """Up to 500 deliveries handed to the provider in one request.
+
+    Recorded `in_flight` before the call and `accepted` after it, in two short
+    transactions: a batch found `in_flight` after a crash is reconciled, never re-sent.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="batches"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=BatchStatus.choices,
+        default=BatchStatus.IN_FLIGHT,
+    )
+    provider_message_id = models.CharField(
+        _("provider message id"), max_length=64, blank=True
+    )
+    provider_tag = models.CharField(_("provider tag"), max_length=20, blank=True)
+    size = models.PositiveIntegerField(_("recipients"), default=0)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, null=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispatch batch")
+        verbose_name_plural = _("dispatch batches")
+        ordering = ["campaign_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "number"], name="unique_batch_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}#{self.number}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DELIVERED = "delivered", _("Delivered")
+    NOT_DELIVERED = "not_delivered", _("Not delivered")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+FINAL_DELIVERY_STATUSES = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.NOT_DELIVERED,
+        DeliveryStatus.SUPPRESSED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.CANCELLED,
+        DeliveryStatus.UNKNOWN,
+    }
+)
+
+
+class Delivery(models.Model):
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    recipient = models.ForeignKey(
+        Recipient,
+        verbose_name=_("recipient"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    address = models.CharField(_("address"), max_length=254)
+    batch = models.ForeignKey(
+        DispatchBatch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    provider_message_id = models.CharField(
+        _("provider message id"), max_length=64, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=14, choices=DeliveryStatus.choices, default="pending"
+    )
+    provider_status = models.CharField(_("provider status"), max_length=64, blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=4, null=True)
+    provider_date = models.DateTimeField(_("provider date"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "address"], name="unique_delivery_per_address"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"], name="unique_delivery_per_recipient"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["campaign", "batch"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_status_display()})"

@@ -1,0 +1,117 @@
+"""Provider accounts (main accounts and sub-accounts) and their credit history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import EncryptedTextField
+
+
+class Provider(models.TextChoices):
+    MAIL = "mail", _("Mail Partner")
+    SMS = "sms", _("SMS Partner")
+    VOICE = "voice", _("Voice Partner")
+    PEC = "pec", _("PEC Massiva")
+
+
+# Which setting holds each provider's main key and URL (the main account's key is
+# never stored: it comes from the environment).
+MAIN_KEY_SETTINGS = {
+    Provider.MAIL: ("MAILPARTNER_API_KEY", "MAILPARTNER_API_URL"),
+    Provider.SMS: ("SMSPARTNER_API_KEY", "SMSPARTNER_API_URL"),
+    Provider.VOICE: ("VOICEPARTNER_API_KEY", "VOICEPARTNER_API_URL"),
+    Provider.PEC: ("PECMASSIVA_TOKEN", "PECMASSIVA_API_URL"),
+}
+
+
+class ProviderAccount(models.Model):
+    provider = models.CharField(_("provider"), max_length=8, choices=Provider.choices)
+    name = models.CharField(_("name"), max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("main account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subaccounts",
+        help_text=_("Empty for a main account, whose key comes from the environment."),
+    )
+    encrypted_api_key = EncryptedTextField(
+        _("API key"), blank=True, help_text=_("Stored encrypted; sub-accounts only.")
+    )
+    provider_token = models.CharField(
+        _("sub-account token"),
+        max_length=120,
+        blank=True,
+        help_text=_("The provider's id for the sub-account, used for credit moves."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    credits = models.DecimalField(
+        _("credits"), max_digits=14, decimal_places=3, null=True, blank=True
+    )
+    credits_unit = models.CharField(_("credit unit"), max_length=16, blank=True)
+    credits_checked_at = models.DateTimeField(
+        _("credits checked at"), null=True, blank=True
+    )
+    low_credit_threshold = models.DecimalField(
+        _("low-credit alert below"),
+        max_digits=14,
+        decimal_places=3,
+        default=Decimal("0"),
+        help_text=_("Admins are emailed when the credits fall below this value."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provider account")
+        verbose_name_plural = _("provider accounts")
+        ordering = ["provider", "parent_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=models.Q(parent__isnull=True),
+                name="one_main_account_per_provider",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} — {self.name}"
+
+    @property
+    def is_main(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def api_key(self) -> str:
+        """The key to call the provider with (environment for main accounts)."""
+        if self.is_main:
+            return getattr(settings, MAIN_KEY_SETTINGS[self.provider][0])
+        return self.encrypted_api_key
+
+    @property
+    def api_url(self) -> str:
+        return getattr(settings, MAIN_KEY_SETTINGS[self.provider][1])
+
+
+class CreditSnapshot(models.Model):
+    account = models.ForeignKey(
+        ProviderAccount,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+    )
+    taken_at = models.DateTimeField(_("taken at"), db_index=True)
+    credits = models.DecimalField(_("credits"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("credit snapshot")
+        verbose_name_plural = _("credit snapshots")
+        ordering = ["-taken_at"]
+
+    def __str__(self) -> str:
+        return f"{self.account} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.credits}"

@@ -1,0 +1,62 @@
+"""Provider accounts: make sure main accounts exist, refresh and record credits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .clients import factory
+from .models import CreditSnapshot, Provider, ProviderAccount
+
+MAIN_NAMES = {
+    Provider.MAIL: _("Main Mail Partner account"),
+    Provider.SMS: _("Main SMS Partner account"),
+    Provider.VOICE: _("Main Voice Partner account"),
+}
+
+
+def accounts_ensure_main() -> list[ProviderAccount]:
+    """One main account per messaging provider (their keys come from settings)."""
+    accounts = []
+    for provider, name in MAIN_NAMES.items():
+        account, _created = ProviderAccount.objects.get_or_create(
+            provider=provider, parent=None, defaults={"name": str(name)}
+        )
+        accounts.append(account)
+    return accounts
+
+
+def _read_credits(account: ProviderAccount) -> tuple[Decimal | None, str]:
+    """(credits, unit) from `/me`, in the unit campaigns are priced in."""
+    if account.provider == Provider.MAIL:
+        me = factory.get_mailpartner_client(account).me()
+        value = me.credit_mail if me.credit_mail is not None else me.balance
+        return (Decimal(value) if value is not None else None), "emails"
+    if account.provider == Provider.SMS:
+        me = factory.get_smspartner_client(account).me()
+        return me.balance, me.currency or "EUR"
+    me = factory.get_voicepartner_client(account).me()
+    return me.credit, me.currency or "EUR"
+
+
+def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
+    """Ask the provider (no transaction open), then record the value and a snapshot."""
+    credits, unit = _read_credits(account)
+    now = timezone.now()
+    with transaction.atomic():
+        ProviderAccount.objects.filter(pk=account.pk).update(
+            credits=credits, credits_unit=unit, credits_checked_at=now
+        )
+        if credits is not None:
+            CreditSnapshot.objects.create(
+                account=account, taken_at=now, credits=credits
+            )
+    account.credits, account.credits_unit, account.credits_checked_at = (
+        credits,
+        unit,
+        now,
+    )
+    return account

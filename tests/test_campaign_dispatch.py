@@ -1,0 +1,215 @@
+"""Exactly-once dispatch logic with a scripted provider (live sandbox: elsewhere)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from campaigns import dispatch, services
+from campaigns.channels import BatchAccepted, StatusUpdate
+from campaigns.models import BatchStatus, CampaignStatus, DeliveryStatus
+from partnerhub.clients import errors
+from tests.campaign_factories import CampaignFactory, audience_with
+from unsubscribes.models import Unsubscribe
+
+pytestmark = pytest.mark.django_db
+
+
+class ScriptedProvider:
+    """Records what it receives; `script` says how each send call ends."""
+
+    def __init__(self, script=(), lookup=True):
+        self.script = list(script)
+        self.received: Counter[str] = Counter()
+        self.by_tag: dict[str, list[str]] = {}
+        self.can_lookup_lost_batches = lookup
+        self.calls = 0
+
+    def send_batch(self, *, targets, tag, scheduled_at):
+        self.calls += 1
+        outcome = self.script.pop(0) if self.script else "ok"
+        addresses = [t.address for t in targets]
+        if outcome in ("ok", "lost"):
+            self.received.update(addresses)
+            self.by_tag[tag] = addresses
+        if outcome == "lost":
+            raise errors.UnknownOutcome("answer lost")
+        if isinstance(outcome, Exception):
+            raise outcome
+        return BatchAccepted(message_id=f"m-{tag}", cost=Decimal("0.5"))
+
+    def lookup_batch(self, *, tag):
+        if not self.can_lookup_lost_batches:
+            return None
+        return [
+            StatusUpdate(a, "pending", "Waiting", message_id=f"m-{tag}")
+            for a in self.by_tag.get(tag, [])
+        ]
+
+    def statuses(self, *, message_id):
+        tag = message_id.removeprefix("m-")
+        return [
+            StatusUpdate(a, "not_delivered" if "bounce" in a else "delivered", "x")
+            for a in self.by_tag.get(tag, [])
+        ]
+
+    def cancel(self, *, message_id):
+        return None
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    box = {}
+
+    def install(**kwargs):
+        box["p"] = ScriptedProvider(**kwargs)
+        monkeypatch.setattr(dispatch, "adapter_for", lambda c: box["p"])
+        monkeypatch.setattr(services, "adapter_for", lambda c: box["p"])
+        return box["p"]
+
+    return install
+
+
+def scheduled_campaign(n, **kwargs):
+    campaign = CampaignFactory(audience=audience_with(n), **kwargs)
+    services.campaign_send(campaign=campaign)
+    return campaign
+
+
+def statuses(campaign):
+    return Counter(campaign.deliveries.values_list("status", flat=True))
+
+
+def test_sends_every_recipient_once_in_batches_of_500(provider):
+    p = provider()
+    campaign = scheduled_campaign(1203)
+    result = dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    assert result.status == CampaignStatus.SENT
+    assert p.calls == 3
+    assert len(p.received) == 1203 and set(p.received.values()) == {1}
+    assert statuses(campaign) == {DeliveryStatus.ACCEPTED: 1203}
+
+
+def test_unsubscribed_addresses_are_suppressed_at_dispatch_time(provider):
+    p = provider()
+    campaign = scheduled_campaign(10)
+    victim = campaign.audience.recipients.first().email
+    Unsubscribe.objects.create(channel="email", address=victim)  # after scheduling
+    dispatch.dispatch(campaign.pk)
+    assert victim not in p.received
+    assert campaign.deliveries.get(address=victim).status == DeliveryStatus.SUPPRESSED
+
+
+def test_a_second_dispatch_of_the_same_campaign_sends_nothing(provider):
+    p = provider()
+    campaign = scheduled_campaign(20)
+    assert dispatch.dispatch(campaign.pk).claimed
+    assert not dispatch.dispatch(campaign.pk).claimed
+    assert p.calls == 1
+
+
+def test_lost_answer_without_lookup_ends_unknown_and_is_never_resent(provider):
+    p = provider(script=["ok", "lost", "ok"], lookup=False)
+    campaign = scheduled_campaign(1500)
+    dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    assert set(p.received.values()) == {1}
+    counts = statuses(campaign)
+    assert counts[DeliveryStatus.UNKNOWN] == 500
+    assert counts[DeliveryStatus.ACCEPTED] == 1000
+    unknown = campaign.deliveries.filter(status=DeliveryStatus.UNKNOWN).first()
+    assert "not re-sent" in unknown.error
+
+
+def test_lost_answer_with_lookup_is_reconciled_as_accepted(provider):
+    p = provider(script=["lost"], lookup=True)
+    campaign = scheduled_campaign(30, channel="sms")
+    dispatch.dispatch(campaign.pk)
+    assert statuses(campaign) == {DeliveryStatus.ACCEPTED: 30}
+    assert (
+        campaign.batches.get().provider_message_id
+        == "m-" + campaign.batches.get().provider_tag
+    )
+    assert p.calls == 1
+
+
+def test_crash_after_recording_a_batch_is_reconciled_not_resent(provider):
+    p = provider(lookup=True)
+    campaign = scheduled_campaign(700, channel="sms")
+    # Simulate a worker killed right after the HTTP call left: batch in flight.
+    assert dispatch.claim(campaign.pk, "dead-worker")
+    campaign.refresh_from_db()
+    dispatch.snapshot(campaign)
+    batch = dispatch.next_batch(campaign)
+    p.send_batch(
+        targets=dispatch.batch_targets(batch), tag=batch.provider_tag, scheduled_at=None
+    )
+    campaign.__class__.objects.filter(pk=campaign.pk).update(
+        lease_until=campaign.scheduled_at  # the dead worker's lease has expired
+    )
+    result = dispatch.dispatch(campaign.pk)
+    assert result.claimed and result.status == CampaignStatus.SENT
+    assert len(p.received) == 700 and set(p.received.values()) == {1}
+
+
+def test_crash_before_the_call_left_requeues_the_batch(provider):
+    p = provider(lookup=True)
+    campaign = scheduled_campaign(50, channel="sms")
+    assert dispatch.claim(campaign.pk, "dead-worker")
+    campaign.refresh_from_db()
+    dispatch.snapshot(campaign)
+    dispatch.next_batch(campaign)  # recorded, never sent
+    campaign.__class__.objects.filter(pk=campaign.pk).update(
+        lease_until=campaign.scheduled_at
+    )
+    dispatch.dispatch(campaign.pk)
+    assert len(p.received) == 50 and set(p.received.values()) == {1}
+    assert campaign.batches.filter(status=BatchStatus.ACCEPTED).count() == 1
+
+
+def test_rate_limits_back_off_then_succeed(provider):
+    provider(
+        script=[errors.RateLimited("slow down"), errors.ProviderUnavailable("503")]
+    )
+    campaign = scheduled_campaign(10)
+    waits = []
+    dispatch.dispatch(campaign.pk, sleep=waits.append)
+    assert statuses(campaign) == {DeliveryStatus.ACCEPTED: 10}
+    assert waits == [1.0, 2.0]
+
+
+def test_a_provider_that_keeps_failing_fails_the_campaign_with_reason(provider):
+    p = provider(script=[errors.ProviderUnavailable("503")] * 10, lookup=False)
+    campaign = scheduled_campaign(600)
+    result = dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.FAILED
+    assert "kept failing" in campaign.status_reason
+    assert statuses(campaign) == {DeliveryStatus.FAILED: 600}
+    assert not p.received
+
+
+def test_refused_for_credits_fails_the_campaign(provider):
+    provider(script=[errors.InsufficientCredits("Crédit insuffisant", code=11)])
+    campaign = scheduled_campaign(5)
+    dispatch.dispatch(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FAILED
+    assert "Crédit insuffisant" in campaign.status_reason
+
+
+def test_status_refresh_settles_the_campaign(provider):
+    provider()
+    campaign = scheduled_campaign(5)
+    bounce = campaign.audience.recipients.first()
+    bounce.email = "bounce@example.fr"
+    bounce.save()
+    dispatch.dispatch(campaign.pk)
+    services.campaign_refresh_statuses(campaign=campaign)
+    campaign.refresh_from_db()
+    assert statuses(campaign) == {
+        DeliveryStatus.DELIVERED: 4,
+        DeliveryStatus.NOT_DELIVERED: 1,
+    }
+    assert campaign.settled_at is not None
