@@ -23,6 +23,7 @@ from .ndamedia import (
     Call,
     NdaMediaEmulator,
     SubaccountEndpoints,
+    cancel_scheduled,
     parse_schedule,
 )
 from .state import (
@@ -35,7 +36,6 @@ from .state import (
     Batch,
     Delivery,
     blank,
-    cancel_refusal,
     delivery_state,
     paris_text,
     truthy,
@@ -183,12 +183,7 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
     def message_cancel(self, call: Call) -> dict[str, Any]:
         account = self.account(call)
         batch = self._batch(call, account)
-        refusal = cancel_refusal(batch, call.now)
-        if refusal is not None:
-            raise ApiError(*CANCEL_REFUSALS[refusal])
-        batch.cancelled_at = call.now
-        if not batch.sandbox:
-            account.credit += batch.cost
+        cancel_scheduled(batch, account, call.now, CANCEL_REFUSALS)
         return {"success": True, "code": 200, "message": "The email has been canceled."}
 
     def bulk_status(self, call: Call) -> dict[str, Any]:

@@ -26,11 +26,13 @@ from typing import Any, ClassVar
 from .state import (
     PARIS,
     Account,
+    Batch,
     RateLimiter,
     SandboxConfig,
     as_decimal,
     as_int,
     blank,
+    cancel_refusal,
     paris_text,
 )
 from .wire import Clock, SandboxRequest, SandboxResponse
@@ -397,3 +399,18 @@ class SubaccountEndpoints:
         parent.credit += sub.credit
         del self.accounts[sub.api_key]
         return {"success": True, "code": 200}
+
+
+def cancel_scheduled(
+    batch: Batch,
+    account: Account,
+    now: float,
+    refusals: dict[str, tuple[int, str]],
+) -> None:
+    """Cancel a scheduled send and refund it, or raise the provider's refusal."""
+    refusal = cancel_refusal(batch, now)
+    if refusal is not None:
+        raise ApiError(*refusals[refusal])
+    batch.cancelled_at = now
+    if not batch.sandbox:
+        account.credit += batch.cost

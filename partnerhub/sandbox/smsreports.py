@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, geocoder
 
-from .ndamedia import ApiError, Call
+from .ndamedia import ApiError, Call, cancel_scheduled
 from .state import (
     CANCELLED,
     DELIVERED,
@@ -31,7 +31,6 @@ from .state import (
     SandboxConfig,
     as_int,
     blank,
-    cancel_refusal,
     delivery_state,
     normalize_phone,
     unix_text,
@@ -86,12 +85,7 @@ class SmsReports:
     def message_cancel(self, call: Call) -> dict[str, Any]:
         account = self.account(call)
         batch = self._batch(call, account)
-        refusal = cancel_refusal(batch, call.now)
-        if refusal is not None:
-            raise ApiError(*CANCEL_REFUSALS[refusal])
-        batch.cancelled_at = call.now
-        if not batch.sandbox:
-            account.credit += batch.cost
+        cancel_scheduled(batch, account, call.now, CANCEL_REFUSALS)
         return {"success": True, "code": 200, "message": "L'envoi du SMS a été annulé."}
 
     def message_status(self, call: Call) -> dict[str, Any]:
