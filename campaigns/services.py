@@ -226,9 +226,9 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
 
 
 @transaction.atomic
-def _mark_batch_cancelled(batch: object) -> None:
-    type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)  # type: ignore[attr-defined]
-    batch.deliveries.exclude(status__in=FINAL_DELIVERY_STATUSES).update(  # type: ignore[attr-defined]
+def _mark_batch_cancelled(batch: DispatchBatch) -> None:
+    DispatchBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
+    batch.deliveries.exclude(status__in=FINAL_DELIVERY_STATUSES).update(
         status=DeliveryStatus.CANCELLED
     )
 
