@@ -1,0 +1,92 @@
+"""Streamed CSV export: BOM, delimiter, formula neutralising, chunking, round trip."""
+
+import csv
+import io
+
+import pytest
+
+from campaigns.csvio import errors
+from campaigns.csvio.export import (
+    CHUNK_CHARS,
+    iter_csv,
+    iter_error_csv,
+    neutralize,
+)
+from campaigns.csvio.pipeline import RowError, iter_batches
+from campaigns.csvio.reader import open_csv
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+33612345678", "'+33612345678"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Jean", "Jean"),
+        ("a=b", "a=b"),
+        (None, ""),
+        (42, "42"),
+    ],
+)
+def test_cells_that_a_spreadsheet_would_run_are_neutralised(value, expected):
+    assert neutralize(value) == expected
+
+
+def test_output_starts_with_bom_and_uses_semicolon_and_crlf():
+    data = b"".join(iter_csv([["a@x.fr", "Zoé"]], header=["email", "prénom"]))
+    assert data == "\ufeffemail;prénom\r\na@x.fr;Zoé\r\n".encode()
+
+
+def test_comma_without_bom_and_quoting_of_awkward_cells():
+    rows = [["a,b", 'say "hi"', "two\nlines", "=1+1"]]
+    data = b"".join(iter_csv(rows, delimiter=",", bom=False))
+    assert list(csv.reader(io.StringIO(data.decode(), newline=""))) == [
+        ["a,b", 'say "hi"', "two\nlines", "'=1+1"]
+    ]
+
+
+def test_cp1252_output_replaces_what_it_cannot_encode():
+    data = b"".join(iter_csv([["Zoé", "😀"]], encoding="cp1252"))
+    assert data == "Zoé;?\r\n".encode("cp1252")
+
+
+def test_bad_delimiter_is_refused():
+    with pytest.raises(ValueError, match="delimiter"):
+        next(iter_csv([], delimiter="|"))
+
+
+def test_large_exports_are_streamed_in_bounded_chunks():
+    rows = ([f"user{i}@x.fr", "+33612345678", "Jean"] for i in range(50_000))
+    chunks = list(iter_csv(rows))
+    assert len(chunks) > 10
+    assert max(len(c) for c in chunks) < CHUNK_CHARS * 2
+    assert b"".join(chunks).count(b"\r\n") == 50_000
+
+
+def test_export_reimports_to_the_same_recipients():
+    rows = [["Jean@X.fr", "+33612345678", "Jean", "-Dupont"]]
+    data = b"".join(iter_csv(rows, header=["email", "phone", "prénom", "nom"]))
+    source = open_csv(io.BytesIO(data))
+    batch = next(iter_batches(source, workers=1))
+    row = batch.rows[0]
+    assert (row.email, row.phone, row.last_name) == (
+        "jean@x.fr",
+        "+33612345678",
+        "'-Dupont",
+    )
+
+
+def test_error_report_has_line_reason_and_content():
+    report = [RowError(7, errors.INVALID_EMAIL, "=bad;Jean")]
+    text = b"".join(iter_error_csv(report)).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert lines[0] == [str(label) for label in errors.ERROR_REPORT_HEADER]
+    assert lines[1] == [
+        "7",
+        errors.INVALID_EMAIL,
+        str(errors.MESSAGES[errors.INVALID_EMAIL]),
+        "'=bad;Jean",
+    ]
