@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("campaigns/", include("campaigns.urls")),
+    path("audiences/", include("campaigns.audience_urls")),
+    path("unsubscribes/", include("unsubscribes.urls")),
     path("admin/", admin.site.urls),
 ]

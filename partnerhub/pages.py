@@ -1,0 +1,57 @@
+"""Shared pieces for the marketing pages that live beside the admin.
+
+Pages render inside the admin's look (`partnerhub/page.html` extends the
+branded `admin/base_site.html`), so they need the admin site's context: the
+header, the user links and the permission-filtered sidebar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, StreamingHttpResponse
+
+from campaigns.csvio.export import iter_csv
+
+
+def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
+    """The admin site's context plus a page title and the page's own values."""
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+class PageMixin:
+    """For class-based views: adds `page_context` with the view's `title`."""
+
+    title: str = ""
+    request: HttpRequest
+
+    def get_title(self) -> str:
+        return str(self.title)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.update(page_context(self.request, title=self.get_title()))
+        return context
+
+
+def csv_download(
+    rows: Iterable[Sequence[Any]],
+    *,
+    header: Sequence[Any],
+    filename: str,
+    delimiter: str = ";",
+) -> StreamingHttpResponse:
+    """A streamed CSV attachment for Excel: UTF-8 with BOM, formula cells defused."""
+    response = StreamingHttpResponse(
+        iter_csv(rows, header=[str(cell) for cell in header], delimiter=delimiter),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def delimiter_from(request: HttpRequest) -> str:
+    """`?delimiter=comma|tab|semicolon` (default `;`, what French Excel expects)."""
+    return {"comma": ",", "tab": "\t"}.get(request.GET.get("delimiter", ""), ";")

@@ -1,0 +1,7 @@
+"""URLs of the unsubscribes pages (namespace `unsubscribes`)."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "unsubscribes"
+
+urlpatterns: list[URLPattern | URLResolver] = []
