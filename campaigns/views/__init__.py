@@ -1,0 +1,1 @@
+"""Campaign pages: `follow` (list, campaign page, exports) and `compose` (draft → send)."""
