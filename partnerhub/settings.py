@@ -113,6 +113,9 @@ Q_CLUSTER: dict[str, object] = {
     "save_limit": 1000,
     "ack_failures": True,
     "label": _("Background tasks"),
+    # Recipient imports validate on every core with a process pool, which a
+    # daemonic worker process may not start.
+    "daemonize_workers": False,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -174,6 +177,15 @@ CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
 )
 CAMPAIGN_SEND_ATTEMPTS = env.int("CAMPAIGN_SEND_ATTEMPTS", default=4)
 CAMPAIGN_RETRY_BASE_SECONDS = env.float("CAMPAIGN_RETRY_BASE_SECONDS", default=1.0)
+
+# --- recipient imports and unsubscribes ---------------------------------------
+RECIPIENT_IMPORT_MAX_BYTES = env.int(
+    "RECIPIENT_IMPORT_MAX_BYTES", default=200 * 1024 * 1024
+)
+# Secret path segment of the SMS Partner reply webhook; empty disables it.
+SMS_REPLY_WEBHOOK_TOKEN = env.str(
+    "SMS_REPLY_WEBHOOK_TOKEN", default="demo-sms-reply-token" if DEBUG else ""
+)
 
 # --- production hardening -----------------------------------------------------
 if not DEBUG:
