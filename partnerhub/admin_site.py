@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from . import dashboard
+from .forms import ThrottledLoginForm
 
 
 class PartnerHubAdminSite(admin.AdminSite):
@@ -18,6 +19,7 @@ class PartnerHubAdminSite(admin.AdminSite):
     index_template = "admin/partnerhub_index.html"
     enable_nav_sidebar = True
     site_url = None  # the back office is the whole site: no "view site" link
+    login_form = ThrottledLoginForm
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -123,7 +123,23 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
 
+# --- cache (login throttling counts) -------------------------------------------
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "partnerhub",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- passwords and sessions ---------------------------------------------------
+# Wrong passwords before a username (or 4x that from one address) is locked out.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},

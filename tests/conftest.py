@@ -39,6 +39,21 @@ def pytest_configure(config: pytest.Config) -> None:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings: Any, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own empty in-memory cache (login-failure counts included).
+
+    Without it, failures counted in one test (or in Redis by an earlier run) could
+    lock a later test's user out.
+    """
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
 # --- users by role ------------------------------------------------------------
 @pytest.fixture
 def marketing_user(db: None) -> Any:
