@@ -3,6 +3,20 @@
 Included into `campaigns/urls.py`, so names live in the `campaigns` namespace.
 """
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from campaigns.views import compose
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("new/", compose.campaign_create, name="create"),
+    path("preview/", compose.campaign_preview, name="preview"),
+    path(
+        "audience-counts/",
+        compose.campaign_audience_counts_json,
+        name="audience_counts",
+    ),
+    path("<int:pk>/edit/", compose.campaign_edit, name="edit"),
+    path("<int:pk>/test-send/", compose.campaign_test_send, name="test_send"),
+    path("<int:pk>/review/", compose.campaign_review, name="review"),
+    path("<int:pk>/cancel/", compose.campaign_cancel, name="cancel"),
+]

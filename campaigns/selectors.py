@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from unsubscribes.models import Unsubscribe
 
-from .models import Campaign, CampaignStatus
+from .models import (
+    FINAL_DELIVERY_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+)
 
 
 def campaign_audience_counts(*, campaign: Campaign) -> tuple[int, int]:
@@ -47,3 +73,216 @@ def recent_campaign_ids_to_refresh() -> list[int]:
         .exclude(status__in=[CampaignStatus.CANCELLED, CampaignStatus.SENDING])
         .values_list("pk", flat=True)
     )
+
+
+# --- campaign pages (list, campaign page, exports) ---------------------------
+
+# Deliveries that reached the provider: what "delivered %" is measured against.
+HANDED_OVER = (
+    DeliveryStatus.ACCEPTED,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.NOT_DELIVERED,
+    DeliveryStatus.UNKNOWN,
+)
+# A campaign in these states may still change: its page keeps polling.
+LIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+
+
+def _delivery_subquery(aggregate: Any, **filters: Any) -> Subquery:
+    """One correlated aggregate over a campaign's deliveries.
+
+    A subquery per figure rather than a join + GROUP BY: joins would multiply
+    rows as soon as two relations are involved, and a correlated subquery is
+    only evaluated for the page of campaigns actually shown.
+    """
+    rows = (
+        Delivery.objects.filter(campaign=OuterRef("pk"), **filters)
+        .order_by()
+        .values("campaign")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+    return Subquery(rows)
+
+
+def campaigns_for_list() -> QuerySet[Campaign]:
+    """Campaigns with their audience and delivery figures, in one query per page."""
+    audience_size = (
+        Recipient.objects.filter(audience=OuterRef("audience_id"))
+        .order_by()
+        .values("audience")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    deliveries = Coalesce(_delivery_subquery(Count("pk")), 0)
+    handed = Coalesce(_delivery_subquery(Count("pk"), status__in=HANDED_OVER), 0)
+    delivered = Coalesce(
+        _delivery_subquery(Count("pk"), status=DeliveryStatus.DELIVERED), 0
+    )
+    return (
+        Campaign.objects.select_related("audience", "account")
+        .annotate(
+            delivery_count=deliveries,
+            handed_count=handed,
+            delivered_count=delivered,
+            audience_size=Coalesce(Subquery(audience_size), 0),
+            actual_cost=_delivery_subquery(Sum("cost")),
+            when=Coalesce("dispatched_at", "scheduled_at", "created_at"),
+        )
+        .annotate(
+            recipients=Case(
+                When(snapshot_done=True, then=F("delivery_count")),
+                default=F("audience_size"),
+            ),
+            delivered_rate=Case(
+                When(handed_count=0, then=Value(None)),
+                default=F("delivered_count") * 100.0 / F("handed_count"),
+                output_field=FloatField(),
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a campaign stands, for the progress bar, counters and chart."""
+
+    campaign_status: str
+    status_label: str
+    status_reason: str
+    counts: dict[str, int]
+    total: int
+    live: bool
+
+    @property
+    def dispatched(self) -> int:
+        """Deliveries the dispatcher is done with (handed over, skipped or refused)."""
+        return self.total - self.counts.get(DeliveryStatus.PENDING, 0)
+
+    @property
+    def settled(self) -> int:
+        return sum(self.counts.get(s, 0) for s in FINAL_DELIVERY_STATUSES)
+
+    @property
+    def handed_over(self) -> int:
+        return sum(self.counts.get(s, 0) for s in HANDED_OVER)
+
+    @property
+    def percent_dispatched(self) -> float:
+        return percent(self.dispatched, self.total)
+
+    @property
+    def percent_settled(self) -> float:
+        return percent(self.settled, self.total)
+
+    def funnel(self) -> list[tuple[str, Any, int, float]]:
+        """(key, label, count, percent of recipients) for each funnel step."""
+        delivered = self.counts.get(DeliveryStatus.DELIVERED, 0)
+        steps = [
+            ("recipients", _("Recipients"), self.total),
+            ("handed_over", _("Handed to the provider"), self.handed_over),
+            ("delivered", _("Delivered"), delivered),
+        ]
+        return [(k, label, n, percent(n, self.total)) for k, label, n in steps]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign_status": self.campaign_status,
+            "status_label": str(self.status_label),
+            "status_reason": self.status_reason,
+            "counts": {s.value: self.counts.get(s, 0) for s in DeliveryStatus},
+            "total": self.total,
+            "dispatched": self.dispatched,
+            "settled": self.settled,
+            "percent_dispatched": self.percent_dispatched,
+            "percent_settled": self.percent_settled,
+            "funnel": [
+                {"key": k, "count": n, "percent": p} for k, _l, n, p in self.funnel()
+            ],
+            "live": self.live,
+        }
+
+
+def percent(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 1) if whole else 0.0
+
+
+def campaign_progress(*, campaign: Campaign) -> Progress:
+    """Delivery counts by status in one GROUP BY query (index campaign+status)."""
+    rows = campaign.deliveries.order_by().values("status").annotate(n=Count("pk"))
+    counts = {row["status"]: row["n"] for row in rows}
+    live = campaign.status in LIVE_STATUSES or (
+        campaign.status == CampaignStatus.SENT and campaign.settled_at is None
+    )
+    return Progress(
+        campaign_status=campaign.status,
+        status_label=campaign.get_status_display(),
+        status_reason=campaign.status_reason,
+        counts=counts,
+        total=sum(counts.values()),
+        live=live,
+    )
+
+
+def campaign_actual_cost(*, campaign: Campaign) -> Decimal | None:
+    """What the provider charged so far (sum of the deliveries' costs)."""
+    return campaign.deliveries.aggregate(total=Sum("cost"))["total"]
+
+
+def campaign_deliveries(*, campaign: Campaign) -> QuerySet[Delivery]:
+    """The campaign page's deliveries table: nothing joined, the table is flat."""
+    return campaign.deliveries.order_by("pk")
+
+
+EXPORT_FIELDS = (
+    "address",
+    "recipient__first_name",
+    "recipient__last_name",
+    "status",
+    "provider_status",
+    "cost",
+    "provider_date",
+    "error",
+    "provider_message_id",
+)
+EXPORT_HEADER = (
+    _("Address"),
+    _("First name"),
+    _("Last name"),
+    _("Status"),
+    _("Provider status"),
+    _("Cost"),
+    _("Provider date"),
+    _("Error"),
+    _("Provider message id"),
+)
+
+
+def delivery_export_rows(
+    *, campaign_id: int, chunk_size: int = 5000
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of the deliveries CSV, streamed: memory stays flat for millions of rows.
+
+    `values_list` + `iterator` build no model instances and keep no result cache;
+    status labels are looked up once and dates are shown in the project's zone.
+    """
+    labels = {status.value: str(status.label) for status in DeliveryStatus}
+    zone = timezone.get_default_timezone()
+    rows = (
+        Delivery.objects.filter(campaign_id=campaign_id)
+        .order_by("pk")
+        .values_list(*EXPORT_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for address, first, last, status, raw, cost, date, error, message_id in rows:
+        yield (
+            address,
+            first or "",
+            last or "",
+            labels.get(status, status),
+            raw,
+            "" if cost is None else cost,
+            date.astimezone(zone).isoformat() if date else "",
+            error,
+            message_id,
+        )

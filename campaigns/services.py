@@ -1,4 +1,4 @@
-"""Business actions on campaigns: schedule, send, cancel, refresh, test-send.
+"""Business actions on campaigns: draft, schedule, send, cancel, refresh, test-send.
 
 Each is one keyword-only function; user-fixable problems raise `ValidationError`
 with the messages below (tests reuse them), provider refusals raise the typed
@@ -11,20 +11,24 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerhub.clients import errors
+from partnerhub.models import ProviderAccount
 from unsubscribes.selectors import is_unsubscribed
 
 from . import dispatch
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
+    Audience,
     BatchStatus,
     Campaign,
     CampaignStatus,
@@ -34,6 +38,9 @@ from .models import (
     DispatchBatch,
 )
 from .sms import sms_length
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 NOT_DRAFT = _("Only a draft campaign can be scheduled or sent.")
 EMPTY_AUDIENCE = _("The audience has no recipient reachable on this channel.")
@@ -64,7 +71,34 @@ SMS_SENDER_INVALID = _(
     "An SMS sender has 3 to 11 letters or digits, no spaces or special characters."
 )
 
+NOT_EDITABLE = _("Only a draft can be edited: this campaign is already %(status)s.")
+WRONG_ACCOUNT = _("This account belongs to another provider than the channel's.")
+INACTIVE_ACCOUNT = _("This account is deactivated.")
+EMAIL_SENDER_INVALID = _("Enter a valid sender email address.")
+TEST_ADDRESS_UNSUBSCRIBED = _(
+    "This address is unsubscribed. Tick the confirmation to send the test anyway."
+)
+
 SMS_SENDER = re.compile(r"[A-Za-z0-9]{3,11}")
+# Which provider serves each channel (a campaign's account must be of it).
+CHANNEL_PROVIDER = {Channel.EMAIL: "mail", Channel.SMS: "sms", Channel.VOICE: "voice"}
+# What a draft may change; everything else (status, schedule, leases) belongs to
+# the send/schedule/dispatch services.
+DRAFT_FIELDS = frozenset(
+    {
+        "name",
+        "account",
+        "audience",
+        "sender",
+        "sender_name",
+        "subject",
+        "html",
+        "text",
+        "voice_lang",
+        "voice_audio_token",
+        "tag",
+    }
+)
 # Unit prices used for the estimate, in the unit of each provider's credits.
 DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)
@@ -89,11 +123,125 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
 
     reachable, suppressed = campaign_audience_counts(campaign=campaign)
     parts = sms_length(campaign.text).parts if campaign.channel == Channel.SMS else 1
-    prices = {**DEFAULT_UNIT_COST, **getattr(settings, "CAMPAIGN_UNIT_COST", {})}
-    cost = Decimal(prices[campaign.channel]) * (reachable - suppressed) * max(parts, 1)
+    cost = unit_cost(campaign.channel) * (reachable - suppressed) * max(parts, 1)
     return Estimate(
         reachable - suppressed, suppressed, parts, cost, campaign.account.credits
     )
+
+
+def campaign_create_draft(
+    *,
+    channel: str,
+    name: str,
+    account: ProviderAccount,
+    audience: Audience,
+    created_by: AbstractBaseUser | None = None,
+    **content: str,
+) -> Campaign:
+    """A new draft: checked like a campaign about to be reviewed, never sent."""
+    campaign = Campaign(
+        channel=channel,
+        name=name,
+        account=account,
+        audience=audience,
+        created_by=created_by,
+    )
+    _apply_draft_fields(campaign, content)
+    _validate_draft(campaign)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_update_draft(*, campaign: Campaign, **fields: object) -> Campaign:
+    """Change a draft's content; a campaign already queued or sent stays as it is."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            NOT_EDITABLE,
+            code="not_draft",
+            params={"status": campaign.get_status_display().lower()},
+        )
+    _apply_draft_fields(campaign, fields)
+    _validate_draft(campaign)
+    campaign.save()
+    return campaign
+
+
+def _apply_draft_fields(campaign: Campaign, fields: dict[str, object]) -> None:
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise TypeError(f"not draft fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+
+
+def _validate_draft(campaign: Campaign) -> None:
+    """Field errors keyed by field name, so forms show them in place."""
+    problems: dict[str, list[ValidationError]] = {}
+    try:
+        campaign.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        problems.update(exc.error_dict)
+    for field, error in _channel_problems(campaign):
+        problems.setdefault(field, []).append(error)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
+    found: list[tuple[str, ValidationError]] = []
+    account = campaign.account if campaign.account_id else None
+    if account is not None:
+        if account.provider != CHANNEL_PROVIDER.get(campaign.channel):
+            found.append(("account", ValidationError(WRONG_ACCOUNT, code="account")))
+        elif not account.is_active:
+            found.append(
+                ("account", ValidationError(INACTIVE_ACCOUNT, code="inactive"))
+            )
+    if campaign.channel == Channel.SMS:
+        if campaign.sender and not SMS_SENDER.fullmatch(campaign.sender):
+            found.append(("sender", ValidationError(SMS_SENDER_INVALID, "sms_sender")))
+        if sms_length(campaign.text).too_long:
+            found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
+    elif campaign.channel == Channel.EMAIL and campaign.sender:
+        try:
+            validate_email(campaign.sender)
+        except ValidationError:
+            found.append(("sender", ValidationError(EMAIL_SENDER_INVALID, "email")))
+    return found
+
+
+def voice_audio_files(*, account: ProviderAccount) -> list[tuple[str, str]] | None:
+    """(token, label) of the account's validated audio files; None if unreachable.
+
+    The compose page must still open when Voice Partner is down: the text-to-speech
+    part works without the list.
+    """
+    from partnerhub.clients.factory import get_voicepartner_client
+
+    try:
+        files = get_voicepartner_client(account).audios()
+    except (errors.ProviderError, ValueError):
+        return None
+    return [
+        (f.token, f"{f.name} ({f.duration})" if f.duration else f.name) for f in files
+    ]
+
+
+def unit_cost(channel: str) -> Decimal:
+    """Price of one message (one SMS part) in the account's credits."""
+    prices = {**DEFAULT_UNIT_COST, **getattr(settings, "CAMPAIGN_UNIT_COST", {})}
+    return Decimal(prices[channel])
+
+
+def campaign_blocking_problem(*, campaign: Campaign) -> str:
+    """Why this draft cannot be sent yet (content, audience, credits), or ''."""
+    try:
+        _validate_ready(campaign)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
 
 
 def _validate_ready(campaign: Campaign) -> Estimate:
@@ -289,15 +437,21 @@ UNSUBSCRIBED_TEST_ADDRESS = _(
 )
 
 
-def campaign_test_send(*, campaign: Campaign, address: str) -> TestSendOutcome:
-    """Send the campaign's content to one address, tagged `test`, not counted."""
+def campaign_test_send(
+    *, campaign: Campaign, address: str, allow_unsubscribed: bool = True
+) -> TestSendOutcome:
+    """Send the campaign's content to one address, tagged `test`, not counted.
+
+    An unsubscribed address is refused unless `allow_unsubscribed`: a test to a
+    colleague who once unsubscribed is legitimate, but only when asked for.
+    """
     _validate_content(campaign)
-    channel = campaign.suppression_channel
-    warning = (
-        str(UNSUBSCRIBED_TEST_ADDRESS)
-        if is_unsubscribed(channel=channel, address=address)
-        else ""
+    unsubscribed = is_unsubscribed(
+        channel=campaign.suppression_channel, address=address
     )
+    if unsubscribed and not allow_unsubscribed:
+        raise ValidationError(TEST_ADDRESS_UNSUBSCRIBED, code="unsubscribed")
+    warning = str(UNSUBSCRIBED_TEST_ADDRESS) if unsubscribed else ""
     message_id = adapter_for(campaign).test_send(address=address)
     return TestSendOutcome(message_id, warning)
 

@@ -1,1 +1,1 @@
-"""Campaign pages: `follow` (list, campaign page, exports) and `compose` (draft → send)."""
+"""Campaign pages: `follow` (list, page, exports) and `compose` (draft to send)."""

@@ -1,0 +1,377 @@
+"""Forms of the compose flow: one draft form per channel, test-send, review, cancel.
+
+Forms only shape input and give field errors in place; the rules that matter
+(sender formats, SMS length, account of the right provider, schedule steps) live
+in `services.py` and come back here through `apply_service_errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from partnerhub.models import ProviderAccount
+
+from .models import Audience, Campaign, Channel
+from .services import (
+    CHANNEL_PROVIDER,
+    EMAIL_SENDER_INVALID,
+    SMS_SENDER,
+    SMS_SENDER_INVALID,
+)
+from .sms import STOP_MENTION
+
+# The mention the operator expects at the end of a marketing SMS (providers.md §2.3,
+# `isStopSms`); older texts say "STOP au 36180", both are recognised.
+STOP_AT_END = re.compile(r"\s*STOP(?: au)? 36180\s*$", re.IGNORECASE)
+UNSUBSCRIBE_PLACEHOLDER = "#UNSUBSCRIBE_LINK#"
+# Mail Partner's documented placeholders (providers.md §4.1). Its `variables`
+# (`#FIRSTNAME#`…) hold one value per send, not per recipient, so they are not
+# offered as personalisation.
+EMAIL_PLACEHOLDERS = (
+    (UNSUBSCRIBE_PLACEHOLDER, _("Unsubscribe link")),
+    ("#READ_ONLINE#", _("View online link")),
+)
+# Voice Partner does not document its `lang` values; these are the ones its
+# samples and text-to-speech engines commonly accept.
+VOICE_LANGUAGES = (
+    ("fr", _("French")),
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("de", _("German")),
+    ("it", _("Italian")),
+)
+TEST_ADDRESS_INVALID = {
+    Channel.EMAIL: _("Enter a valid email address."),
+    Channel.SMS: _("Enter a phone number, e.g. +33612345678 or 0612345678."),
+    Channel.VOICE: _("Enter a phone number, e.g. +33612345678 or 0612345678."),
+}
+TEST_HELP = {
+    Channel.EMAIL: _(
+        "Sent through the provider with the tag “test” and “[TEST]” before the "
+        "subject; not counted in the campaign. Uses the content as saved."
+    ),
+    Channel.SMS: _(
+        "Sent through the provider with the tag “test”; not counted in the "
+        "campaign. Uses the content as saved."
+    ),
+    Channel.VOICE: _(
+        "The number is called through the provider; not counted in the campaign. "
+        "Uses the content as saved."
+    ),
+}
+PHONE = re.compile(r"\+?[0-9]{9,15}")
+PARIS = ZoneInfo("Europe/Paris")
+CONFIRM_REQUIRED = _("Tick the box to confirm.")
+
+
+class AccountChoiceField(forms.ModelChoiceField):
+    """Accounts with their last known credits, so the choice is informed."""
+
+    def label_from_instance(self, obj: ProviderAccount) -> str:
+        kind = _("main account") if obj.is_main else _("sub-account")
+        if obj.credits is None:
+            return f"{obj.name} ({kind})"
+        return f"{obj.name} ({kind}, {obj.credits} {obj.credits_unit or _('credits')})"
+
+
+class DraftForm(forms.ModelForm):
+    """Fields common to every channel; subclasses add the channel's content."""
+
+    channel: str = ""
+    account = AccountChoiceField(
+        queryset=ProviderAccount.objects.none(),
+        label=_("Provider account"),
+        help_text=_("The credits shown are the last known balance."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "account", "audience"]
+        help_texts = {
+            "name": _("For you and your colleagues; recipients never see it."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts_for(self.channel)
+        audience = self.fields["audience"]
+        audience.queryset = Audience.objects.order_by("name")
+        audience.empty_label = _("— choose an audience —")
+        audience.help_text = _("Unsubscribed recipients are skipped when sending.")
+        accounts = list(self.fields["account"].queryset[:2])
+        if not self.is_bound and not self.instance.pk and len(accounts) == 1:
+            self.initial.setdefault("account", accounts[0].pk)
+
+    def draft_fields(self) -> dict[str, Any]:
+        """What the draft services take (`campaign_create_draft`/`update_draft`)."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
+    return ProviderAccount.objects.filter(
+        provider=CHANNEL_PROVIDER.get(channel, ""), is_active=True
+    ).order_by("parent_id", "name")
+
+
+class EmailDraftForm(DraftForm):
+    channel = Channel.EMAIL
+
+    class Meta(DraftForm.Meta):
+        fields = [
+            *DraftForm.Meta.fields,
+            "subject",
+            "sender",
+            "sender_name",
+            "html",
+            "text",
+        ]
+        labels = {"sender": _("Sender email"), "text": _("Plain-text part")}
+        help_texts = {
+            **DraftForm.Meta.help_texts,
+            "sender": _("Leave empty to use the account's default sender."),
+            "html": _("Insert %(placeholder)s where the unsubscribe link must appear.")
+            % {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
+            "text": _("Shown by mail programs that do not display HTML."),
+        }
+        widgets = {
+            "sender": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "html": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+            "text": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].required = True
+        self.fields["html"].required = True
+
+    def clean_sender(self) -> str:
+        sender = self.cleaned_data["sender"].strip()
+        if sender:
+            try:
+                validate_email(sender)
+            except ValidationError:
+                raise ValidationError(EMAIL_SENDER_INVALID, code="email") from None
+        return sender.lower()
+
+    @property
+    def missing_unsubscribe_link(self) -> bool:
+        html = self["html"].value() or ""
+        return bool(html.strip()) and UNSUBSCRIBE_PLACEHOLDER not in html
+
+
+class SmsDraftForm(DraftForm):
+    channel = Channel.SMS
+    add_stop = forms.BooleanField(
+        label=_("Add the STOP mention"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Required by law for marketing SMS: “%(mention)s” is added at the end."
+        )
+        % {"mention": STOP_MENTION},
+    )
+
+    class Meta(DraftForm.Meta):
+        fields = [*DraftForm.Meta.fields, "sender", "text"]
+        labels = {"text": _("Message")}
+        help_texts = {
+            **DraftForm.Meta.help_texts,
+            "sender": _(
+                "3 to 11 letters or digits, no spaces. Empty: the operator's "
+                "short number is shown."
+            ),
+            "text": _(
+                "160 characters per SMS (153 each when split); 70 (67) if the "
+                "text has characters outside the GSM alphabet, such as emoji."
+            ),
+        }
+        widgets = {
+            "sender": forms.TextInput(
+                attrs={"maxlength": 11, "pattern": "[A-Za-z0-9]{3,11}"}
+            ),
+            "text": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = True
+        if not self.is_bound and self.instance.pk:
+            text = self.instance.text
+            self.initial["add_stop"] = bool(STOP_AT_END.search(text))
+            self.initial["text"] = STOP_AT_END.sub("", text)
+
+    def clean_sender(self) -> str:
+        sender = self.cleaned_data["sender"].strip()
+        if sender and not SMS_SENDER.fullmatch(sender):
+            raise ValidationError(SMS_SENDER_INVALID, code="sms_sender")
+        return sender
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        text = STOP_AT_END.sub("", data.get("text") or "").rstrip()
+        if text and data.get("add_stop"):
+            text = f"{text} {STOP_MENTION}"
+        data["text"] = text
+        return data
+
+
+class VoiceDraftForm(DraftForm):
+    channel = Channel.VOICE
+    voice_lang = forms.ChoiceField(
+        label=_("Voice language"), choices=VOICE_LANGUAGES, initial="fr"
+    )
+    voice_audio_token = forms.ChoiceField(
+        label=_("Audio file"),
+        required=False,
+        help_text=_(
+            "Files uploaded and validated in your Voice Partner space. An audio "
+            "file is played instead of the text."
+        ),
+    )
+
+    class Meta(DraftForm.Meta):
+        fields = [*DraftForm.Meta.fields, "text", "voice_lang", "voice_audio_token"]
+        labels = {"text": _("Text read aloud")}
+        help_texts = {
+            **DraftForm.Meta.help_texts,
+            "text": _("Each comma makes a half-second pause."),
+        }
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(
+        self,
+        *args: Any,
+        audio_files: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— none: read the text aloud —")), *(audio_files or [])]
+        current = self.instance.voice_audio_token
+        if current and current not in dict(choices):
+            choices.append((current, current))
+        self.fields["voice_audio_token"].choices = choices
+        self.audio_files_available = audio_files is not None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("text") or "").strip() and not data.get("voice_audio_token"):
+            raise ValidationError(
+                {"text": _("Write a text to read aloud or choose an audio file.")}
+            )
+        return data
+
+
+DRAFT_FORMS: dict[str, type[DraftForm]] = {
+    Channel.EMAIL: EmailDraftForm,
+    Channel.SMS: SmsDraftForm,
+    Channel.VOICE: VoiceDraftForm,
+}
+
+
+class TestSendForm(forms.Form):
+    address = forms.CharField(label=_("Send a test to"), max_length=254)
+    confirm_unsubscribed = forms.BooleanField(
+        label=_("Send even if this address is unsubscribed"), required=False
+    )
+
+    def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        field = self.fields["address"]
+        field.help_text = TEST_HELP[channel]
+        if channel == Channel.EMAIL:
+            field.widget = forms.EmailInput(attrs={"placeholder": "vous@exemple.fr"})
+        else:
+            field.widget = forms.TextInput(
+                attrs={"placeholder": "+33612345678", "inputmode": "tel"}
+            )
+
+    def clean_address(self) -> str:
+        address = self.cleaned_data["address"].strip()
+        if self.channel == Channel.EMAIL:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(TEST_ADDRESS_INVALID[self.channel]) from None
+            return address.lower()
+        compact = re.sub(r"[\s.\-()]", "", address)
+        if not PHONE.fullmatch(compact):
+            raise ValidationError(TEST_ADDRESS_INVALID[self.channel])
+        return compact
+
+
+class SendMode:
+    NOW = "now"
+    LATER = "later"
+
+
+class ReviewForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("When"),
+        choices=[
+            (SendMode.NOW, _("Send now")),
+            (SendMode.LATER, _("Schedule for later")),
+        ],
+        initial=SendMode.NOW,
+        widget=forms.RadioSelect,
+    )
+    scheduled_at = forms.DateTimeField(
+        label=_("Date and time (Paris time)"),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+        help_text=_("Paris time, in the future."),
+    )
+    deferred_at_provider = forms.BooleanField(
+        label=_("Hand it to the provider now"),
+        required=False,
+        help_text=_(
+            "The provider keeps it until the time: minutes must be a multiple of 5 "
+            "and at least 10 minutes ahead; it can be cancelled until 5 minutes "
+            "before. Otherwise PartnerHub sends it at the time."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I have checked the content, the audience and the cost"),
+        error_messages={"required": CONFIRM_REQUIRED},
+    )
+
+    def clean_scheduled_at(self) -> datetime | None:
+        """The picker's wall-clock time is Paris time, whatever the server's zone."""
+        value = self.cleaned_data["scheduled_at"]
+        if value is None:
+            return None
+        return value.replace(tzinfo=None).replace(tzinfo=PARIS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        later = data.get("mode") == SendMode.LATER
+        if later and not data.get("scheduled_at") and "scheduled_at" not in self.errors:
+            self.add_error("scheduled_at", _("Choose a date and time."))
+        return data
+
+
+class CancelForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this campaign"),
+        error_messages={"required": CONFIRM_REQUIRED},
+    )
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's `ValidationError` on the form, by field when it says so."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -1,0 +1,164 @@
+"""django-tables2 tables of the campaign pages (campaign list, deliveries)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import django_tables2 as tables
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from .models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+
+CAMPAIGN_BADGES = {
+    CampaignStatus.DRAFT: "ph-badge-muted",
+    CampaignStatus.SCHEDULED: "",
+    CampaignStatus.SENDING: "ph-badge-warning",
+    CampaignStatus.SENT: "ph-badge-ok",
+    CampaignStatus.CANCELLED: "ph-badge-muted",
+    CampaignStatus.FAILED: "ph-badge-danger",
+}
+DELIVERY_BADGES = {
+    DeliveryStatus.PENDING: "ph-badge-muted",
+    DeliveryStatus.ACCEPTED: "",
+    DeliveryStatus.DELIVERED: "ph-badge-ok",
+    DeliveryStatus.NOT_DELIVERED: "ph-badge-danger",
+    DeliveryStatus.SUPPRESSED: "ph-badge-muted",
+    DeliveryStatus.FAILED: "ph-badge-danger",
+    DeliveryStatus.CANCELLED: "ph-badge-muted",
+    DeliveryStatus.UNKNOWN: "ph-badge-warning",
+}
+TABLE_ATTRS = {"class": "ph-table", "thead": {"class": "ph-table-head"}}
+
+
+def badge(label: Any, css: str, *, status: str = "") -> SafeString:
+    """A status pill; `data-status` lets the page script restyle it live."""
+    return format_html(
+        '<span class="ph-badge {}" data-status="{}">{}</span>', css, status, label
+    )
+
+
+def local_datetime(value: Any) -> str:
+    """Shown in the project's zone (Europe/Paris), whatever the server's."""
+    if not value:
+        return "—"
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def money(value: Decimal | None) -> str:
+    """Rounded, not truncated as `number_format` alone would do."""
+    if value is None:
+        return "—"
+    return formats.number_format(round(value, 2), 2, use_l10n=True)
+
+
+class CampaignTable(tables.Table):
+    name = tables.Column(
+        verbose_name=_("Campaign"),
+        linkify=("campaigns:detail", {"pk": tables.A("pk")}),
+    )
+    channel = tables.Column(verbose_name=_("Channel"))
+    status = tables.Column(verbose_name=_("Status"))
+    audience = tables.Column(verbose_name=_("Audience"), order_by=("audience__name",))
+    when = tables.Column(verbose_name=_("Scheduled / sent"), empty_values=())
+    recipients = tables.Column(
+        verbose_name=_("Recipients"), attrs={"td": {"class": "ph-num"}}
+    )
+    delivered_rate = tables.Column(
+        verbose_name=_("Delivered"), attrs={"td": {"class": "ph-num"}}
+    )
+    actual_cost = tables.Column(
+        verbose_name=_("Cost"), empty_values=(), attrs={"td": {"class": "ph-num"}}
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ()
+        sequence = (
+            "name",
+            "channel",
+            "status",
+            "audience",
+            "when",
+            "recipients",
+            "delivered_rate",
+            "actual_cost",
+        )
+        order_by = ("-when",)
+        attrs = TABLE_ATTRS
+        empty_text = _("No campaign matches these filters.")
+        template_name = "campaigns/_table.html"
+        per_page = 25
+
+    def render_status(self, record: Campaign) -> SafeString:
+        css = CAMPAIGN_BADGES.get(record.status, "")
+        return badge(record.get_status_display(), css, status=record.status)
+
+    def render_when(self, record: Campaign) -> SafeString:
+        if record.dispatched_at:
+            label, value = _("Sent"), record.dispatched_at
+        elif record.scheduled_at:
+            label, value = _("Scheduled"), record.scheduled_at
+        else:
+            label, value = _("Created"), record.created_at
+        return format_html(
+            '<span class="ph-when-label">{}</span> {}', label, local_datetime(value)
+        )
+
+    def render_recipients(self, value: int) -> str:
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+    def render_delivered_rate(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return formats.number_format(round(value, 1), 1, use_l10n=True) + " %"
+
+    def render_actual_cost(self, record: Campaign) -> str:
+        if record.actual_cost is None and record.estimated_cost is not None:
+            return str(
+                _("≈ %(cost)s (estimate)") % {"cost": money(record.estimated_cost)}
+            )
+        return money(record.actual_cost)
+
+
+class DeliveryTable(tables.Table):
+    address = tables.Column(verbose_name=_("Address"))
+    status = tables.Column(verbose_name=_("Status"))
+    provider_status = tables.Column(verbose_name=_("Provider status"))
+    cost = tables.Column(verbose_name=_("Cost"), attrs={"td": {"class": "ph-num"}})
+    provider_date = tables.Column(verbose_name=_("Provider date"))
+    error = tables.Column(
+        verbose_name=_("Error"), attrs={"td": {"class": "ph-error-cell"}}
+    )
+
+    class Meta:
+        model = Delivery
+        fields = ()
+        sequence = (
+            "address",
+            "status",
+            "provider_status",
+            "cost",
+            "provider_date",
+            "error",
+        )
+        attrs = TABLE_ATTRS
+        empty_text = _("No delivery matches these filters.")
+        template_name = "campaigns/_table.html"
+        per_page = 50
+
+    def render_status(self, record: Delivery) -> SafeString:
+        css = DELIVERY_BADGES.get(record.status, "")
+        return badge(record.get_status_display(), css, status=record.status)
+
+    def render_cost(self, value: Decimal | None) -> str:
+        return formats.number_format(value, 4, use_l10n=True) if value else "—"
+
+    def render_error(self, value: str) -> SafeString:
+        return format_html('<span class="ph-error-text">{}</span>', value)
+
+    def render_provider_date(self, value: Any) -> str:
+        return local_datetime(value)

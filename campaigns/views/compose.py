@@ -1,0 +1,521 @@
+"""Composing a campaign: draft per channel, live preview, test-send, review, cancel.
+
+Views only bind forms and call services (`campaign_create_draft`,
+`campaign_update_draft`, `campaign_test_send`, `campaign_send`,
+`campaign_schedule`, `campaign_cancel`). Every view, JSON endpoints included,
+needs both `campaigns.add_campaign` and `campaigns.change_campaign` (403 without).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nh3
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from partnerhub.clients import errors
+from partnerhub.models import ProviderAccount
+from partnerhub.pages import page_context
+
+from .. import services
+from ..forms import (
+    DRAFT_FORMS,
+    EMAIL_PLACEHOLDERS,
+    UNSUBSCRIBE_PLACEHOLDER,
+    CancelForm,
+    DraftForm,
+    ReviewForm,
+    SendMode,
+    TestSendForm,
+    VoiceDraftForm,
+    accounts_for,
+    apply_service_errors,
+)
+from ..models import Audience, Campaign, CampaignStatus, Channel
+from ..selectors import campaign_audience_counts
+from ..sms import MAX_PARTS, STOP_MENTION
+
+COMPOSE_PERMISSIONS = ("campaigns.add_campaign", "campaigns.change_campaign")
+compose_permission = permission_required(COMPOSE_PERMISSIONS, raise_exception=True)
+
+NEW_TITLES = {
+    Channel.EMAIL: _("New email campaign"),
+    Channel.SMS: _("New SMS campaign"),
+    Channel.VOICE: _("New voice campaign"),
+}
+TIME_ERROR_CODES = {"past", "five_minutes", "too_soon"}
+MAX_PREVIEW_BYTES = 1_000_000
+# CSS properties kept in the preview (inline styles are how emails are laid out).
+PREVIEW_STYLE_PROPERTIES = frozenset(
+    {
+        "background",
+        "background-color",
+        "border",
+        "border-bottom",
+        "border-collapse",
+        "border-color",
+        "border-left",
+        "border-radius",
+        "border-right",
+        "border-spacing",
+        "border-style",
+        "border-top",
+        "border-width",
+        "color",
+        "display",
+        "font",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "height",
+        "letter-spacing",
+        "line-height",
+        "margin",
+        "margin-bottom",
+        "margin-left",
+        "margin-right",
+        "margin-top",
+        "max-width",
+        "min-width",
+        "padding",
+        "padding-bottom",
+        "padding-left",
+        "padding-right",
+        "padding-top",
+        "text-align",
+        "text-decoration",
+        "text-transform",
+        "vertical-align",
+        "width",
+    }
+)
+PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
+    (errors.AddressUnsubscribed, _("The provider refuses: this address is on its "
+                                   "unsubscribe or STOP list.")),
+    (errors.InvalidAddress, _("The provider refused the address: %(detail)s")),
+    (errors.InsufficientCredits, _("The account has not enough credits.")),
+    (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
+    (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
+    (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
+    (errors.UnknownOutcome, _("The provider's answer was lost: the test may have "
+                              "left. Check before sending another one.")),
+    (errors.TransportError, _("The provider could not be reached: try again in a "
+                              "moment.")),
+    (errors.ProviderError, _("The provider refused: %(detail)s")),
+)  # fmt: skip
+
+
+def provider_error_message(exc: errors.ProviderError) -> str:
+    """A sentence for the user; the provider's own text is kept as detail."""
+    for error_type, message in PROVIDER_ERROR_MESSAGES:
+        if isinstance(exc, error_type):
+            return str(message) % {"detail": exc.message or exc}
+    return str(exc)  # pragma: no cover - ProviderError closes the table
+
+
+def sanitise_preview(html: str) -> str:
+    """The body as the preview iframe may show it: no script, handler or form."""
+    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = {"style", "align", "width", "height", "bgcolor", "class"}
+    return nh3.clean(
+        html,
+        attributes=attributes,
+        filter_style_properties=set(PREVIEW_STYLE_PROPERTIES),
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def detail_url(campaign: Campaign) -> str:
+    try:
+        return reverse("campaigns:detail", args=[campaign.pk])
+    except NoReverseMatch:  # the campaign page may not be installed yet
+        return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+
+def list_url() -> str:
+    try:
+        return reverse("campaigns:list")
+    except NoReverseMatch:
+        return reverse("admin:campaigns_campaign_changelist")
+
+
+# --- compose ------------------------------------------------------------------
+@compose_permission
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    channel = request.GET.get("channel", "")
+    if channel not in Channel.values:
+        return render(
+            request,
+            "campaigns/compose_channel.html",
+            page_context(
+                request, title=_("New campaign"), list_url=list_url(),
+                channels=[(c.value, c.label, NEW_TITLES[c]) for c in Channel],
+            ),
+        )  # fmt: skip
+    form = draft_form(request, Campaign(channel=channel))
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create_draft(
+                channel=channel, created_by=request.user, **form.draft_fields()
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return after_save(request, campaign)
+    return render_compose(request, form, campaign=None, channel=channel)
+
+
+@compose_permission
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        return render_locked(request, campaign)
+    form = draft_form(request, campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_update_draft(
+                campaign=campaign, **form.draft_fields()
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return after_save(request, campaign)
+    return render_compose(request, form, campaign=campaign, channel=campaign.channel)
+
+
+def draft_form(request: HttpRequest, campaign: Campaign) -> DraftForm:
+    form_class = DRAFT_FORMS[campaign.channel]
+    data = request.POST if request.method == "POST" else None
+    if form_class is VoiceDraftForm:
+        account = voice_account(request, campaign)
+        files = services.voice_audio_files(account=account) if account else None
+        return VoiceDraftForm(data, instance=campaign, audio_files=files)
+    return form_class(data, instance=campaign)
+
+
+def voice_account(request: HttpRequest, campaign: Campaign) -> ProviderAccount | None:
+    """The account whose audio files are listed: chosen, saved, or the first."""
+    accounts = accounts_for(Channel.VOICE)
+    chosen = request.POST.get("account") or request.GET.get("account")
+    if chosen and chosen.isdigit():
+        found = accounts.filter(pk=chosen).first()
+        if found:
+            return found
+    if campaign.account_id:
+        return campaign.account
+    return accounts.first()
+
+
+def after_save(request: HttpRequest, campaign: Campaign) -> HttpResponseRedirect:
+    if request.POST.get("action") == "review":
+        return redirect("campaigns:review", pk=campaign.pk)
+    messages.success(request, _("Draft saved."))
+    return redirect("campaigns:edit", pk=campaign.pk)
+
+
+def render_compose(
+    request: HttpRequest,
+    form: DraftForm,
+    *,
+    campaign: Campaign | None,
+    channel: str,
+    test_form: TestSendForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if campaign is None:
+        title = NEW_TITLES[channel]
+    else:
+        title = _("Edit “%(name)s”") % {"name": campaign.name}
+    context = page_context(
+        request,
+        title=title,
+        form=form,
+        campaign=campaign,
+        channel=channel,
+        channel_label=Channel(channel).label,
+        list_url=list_url(),
+        test_form=test_form or TestSendForm(channel=channel, prefix="test"),
+        placeholders=EMAIL_PLACEHOLDERS,
+        unsubscribe_placeholder=UNSUBSCRIBE_PLACEHOLDER,
+        counts=initial_counts(form, channel),
+        preview_html=sanitise_preview(form["html"].value() or "")
+        if channel == Channel.EMAIL
+        else "",
+        compose_config=compose_config(form, channel),
+    )
+    return render(request, "campaigns/compose.html", context, status=status)
+
+
+def initial_counts(form: DraftForm, channel: str) -> dict[str, int] | None:
+    """Recipient counts of the audience shown when the page opens, if any."""
+    value = form["audience"].value()
+    if not value or not str(value).isdigit():
+        return None
+    audience = Audience.objects.filter(pk=value).first()
+    return audience_counts(audience, channel) if audience else None
+
+
+def audience_counts(audience: Audience, channel: str) -> dict[str, int]:
+    reachable, unsubscribed = campaign_audience_counts(
+        campaign=Campaign(audience=audience, channel=channel)
+    )
+    return {
+        "recipients": reachable,
+        "unsubscribed": unsubscribed,
+        "sendable": reachable - unsubscribed,
+    }
+
+
+def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
+    """What compose.js needs: endpoints, prices, credits and its sentences."""
+    accounts = form.fields["account"].queryset
+    return {
+        "channel": channel,
+        "previewUrl": reverse("campaigns:preview"),
+        "countsUrl": reverse("campaigns:audience_counts"),
+        "unitCost": str(services.unit_cost(channel)),
+        "stopMention": STOP_MENTION,
+        "maxParts": MAX_PARTS,
+        "unsubscribePlaceholder": UNSUBSCRIBE_PLACEHOLDER,
+        "credits": {
+            str(a.pk): None if a.credits is None else str(a.credits) for a in accounts
+        },
+        "text": {
+            "counts": str(_("%(sendable)s recipients will receive it (%(recipients)s "
+                            "in the audience, %(unsubscribed)s unsubscribed).")),
+            "noAudience": str(_("Choose an audience to see how many recipients.")),
+            "sms": str(_("%(characters)s characters · %(encoding)s · %(parts)s SMS")),
+            "tooLong": str(_("Too long: at most %(max)s SMS.")),
+            "cost": str(_("Estimated cost: %(cost)s credits (%(parts)s SMS x "
+                          "%(sendable)s recipients x %(unit)s).")),
+            "costEmail": str(_("Estimated cost: %(cost)s credits.")),
+            "credits": str(_("The account has %(credits)s credits.")),
+            "notEnough": str(_("Not enough credits on this account.")),
+            "senderInvalid": str(services.SMS_SENDER_INVALID),
+            "previewFailed": str(_("The preview could not be refreshed.")),
+        },
+    }  # fmt: skip
+
+
+def render_locked(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """A campaign past the draft stage is shown, not edited, with what can be done."""
+    message = services.NOT_EDITABLE % {"status": campaign.get_status_display().lower()}
+    return render(
+        request,
+        "campaigns/compose_locked.html",
+        page_context(
+            request,
+            title=_("“%(name)s” can no longer be edited") % {"name": campaign.name},
+            campaign=campaign,
+            message=message,
+            detail_url=detail_url(campaign),
+            list_url=list_url(),
+            can_cancel=campaign.status == CampaignStatus.SCHEDULED,
+        ),
+    )
+
+
+# --- JSON endpoints -------------------------------------------------------------
+@compose_permission
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    html = request.POST.get("html", "")
+    if len(html.encode()) > MAX_PREVIEW_BYTES:
+        return HttpResponseBadRequest(_("The HTML body is too large to preview."))
+    return JsonResponse(
+        {
+            "html": sanitise_preview(html),
+            "missingUnsubscribe": bool(html.strip())
+            and UNSUBSCRIBE_PLACEHOLDER not in html,
+        }
+    )
+
+
+@compose_permission
+@require_GET
+def campaign_audience_counts_json(request: HttpRequest) -> HttpResponse:
+    channel = request.GET.get("channel", "")
+    audience_id = request.GET.get("audience", "")
+    if channel not in Channel.values or not audience_id.isdigit():
+        return JsonResponse(
+            {"error": str(_("Unknown channel or audience."))}, status=400
+        )
+    audience = get_object_or_404(Audience, pk=audience_id)
+    return JsonResponse(audience_counts(audience, channel))
+
+
+# --- test send ------------------------------------------------------------------
+@compose_permission
+@require_POST
+def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the draft as posted, then send it to one address (nothing typed is lost)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        return render_locked(request, campaign)
+    form = draft_form(request, campaign)
+    test_form = TestSendForm(request.POST, channel=campaign.channel, prefix="test")
+
+    def again(message: str) -> HttpResponse:
+        messages.error(request, message)
+        return render_compose(
+            request, form, campaign=campaign, channel=campaign.channel,
+            test_form=test_form,
+        )  # fmt: skip
+
+    if not form.is_valid():
+        return again(_("Fix the errors below before sending a test."))
+    try:
+        campaign = services.campaign_update_draft(
+            campaign=campaign, **form.draft_fields()
+        )
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return again(_("Fix the errors below before sending a test."))
+    if not test_form.is_valid():
+        return again(_("Check the test address."))
+    return send_test(request, campaign, test_form, again)
+
+
+def send_test(
+    request: HttpRequest, campaign: Campaign, test_form: TestSendForm, again: Any
+) -> HttpResponse:
+    address = test_form.cleaned_data["address"]
+    try:
+        outcome = services.campaign_test_send(
+            campaign=campaign,
+            address=address,
+            allow_unsubscribed=test_form.cleaned_data["confirm_unsubscribed"],
+        )
+    except ValidationError as exc:
+        field = "confirm_unsubscribed" if exc.code == "unsubscribed" else None
+        test_form.add_error(field, exc)
+        return again(" ".join(exc.messages))
+    except errors.ProviderError as exc:
+        return again(provider_error_message(exc))
+    messages.success(
+        request,
+        _("Test sent to %(address)s (provider id %(id)s).")
+        % {"address": address, "id": outcome.message_id},
+    )
+    if outcome.warning:
+        messages.warning(request, outcome.warning)
+    return redirect(reverse("campaigns:edit", args=[campaign.pk]) + "#test-send")
+
+
+# --- review and confirm ---------------------------------------------------------
+@compose_permission
+@require_http_methods(["GET", "POST"])
+def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("account"), pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        return render_locked(request, campaign)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = queue(campaign, form.cleaned_data)
+        except ValidationError as exc:
+            field = "scheduled_at" if exc.code in TIME_ERROR_CODES else None
+            form.add_error(field, exc)
+        else:
+            messages.success(request, queued_message(campaign, form.cleaned_data))
+            return redirect(detail_url(campaign))
+    return render(
+        request,
+        "campaigns/review.html",
+        page_context(
+            request,
+            title=_("Review and send “%(name)s”") % {"name": campaign.name},
+            campaign=campaign,
+            form=form,
+            estimate=services.campaign_estimate(campaign=campaign),
+            problem=services.campaign_blocking_problem(campaign=campaign),
+            sms=campaign_sms_length(campaign),
+            list_url=list_url(),
+        ),
+    )
+
+
+def queue(campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    if data["mode"] == SendMode.NOW:
+        return services.campaign_send(campaign=campaign)
+    return services.campaign_schedule(
+        campaign=campaign,
+        scheduled_at=data["scheduled_at"],
+        deferred_at_provider=data["deferred_at_provider"],
+    )
+
+
+def queued_message(campaign: Campaign, data: dict[str, Any]) -> str:
+    if data["mode"] == SendMode.NOW:
+        return str(_("“%(name)s” is being sent.") % {"name": campaign.name})
+    when = data["scheduled_at"].strftime("%d/%m/%Y %H:%M")
+    return str(
+        _("“%(name)s” is scheduled for %(when)s (Paris time).")
+        % {"name": campaign.name, "when": when}
+    )
+
+
+def campaign_sms_length(campaign: Campaign) -> Any:
+    from ..sms import sms_length
+
+    return sms_length(campaign.text) if campaign.channel == Channel.SMS else None
+
+
+# --- cancel -------------------------------------------------------------------
+@compose_permission
+@require_http_methods(["GET", "POST"])
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.SCHEDULED:
+        messages.error(request, services.CANNOT_CANCEL)
+        return redirect(detail_url(campaign))
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return cancel(request, campaign)
+    return render(
+        request,
+        "campaigns/cancel.html",
+        page_context(
+            request,
+            title=_("Cancel “%(name)s”?") % {"name": campaign.name},
+            campaign=campaign,
+            form=form,
+            detail_url=detail_url(campaign),
+            list_url=list_url(),
+        ),
+    )
+
+
+def cancel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    try:
+        outcome = services.campaign_cancel(campaign=campaign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(detail_url(campaign))
+    except errors.ProviderError as exc:
+        messages.error(request, provider_error_message(exc))
+        return redirect(reverse("campaigns:cancel", args=[campaign.pk]))
+    for refusal in outcome.refusals:
+        messages.error(request, refusal)
+    if not outcome.refusals:
+        messages.success(
+            request, _("“%(name)s” is cancelled.") % {"name": campaign.name}
+        )
+    return redirect(detail_url(campaign))

@@ -1,0 +1,191 @@
+"""Following campaigns: the list, the campaign page, its progress and CSV export.
+
+Views stay thin: reads come from `campaigns.selectors`, tables and filters from
+`campaigns.tables` / `campaigns.filters`. Every view needs
+`campaigns.view_campaign` and answers 403 without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from partnerhub.pages import PageMixin, csv_download, delimiter_from
+
+from .. import selectors
+from ..filters import CampaignFilter, DeliveryFilter
+from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
+from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
+
+VIEW_PERMISSION = "campaigns.view_campaign"
+
+
+def optional_url(name: str, *args: Any, query: str = "") -> str | None:
+    """The URL of a page that may not exist yet (the compose flow), else None."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+    return f"{url}?{query}" if query else url
+
+
+class CampaignListView(
+    PermissionRequiredMixin, PageMixin, SingleTableMixin, FilterView
+):
+    permission_required = VIEW_PERMISSION
+    raise_exception = True
+    title = _("Campaigns")
+    table_class = CampaignTable
+    filterset_class = CampaignFilter
+    template_name = "campaigns/list.html"
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        return selectors.campaigns_for_list()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        can_add = self.request.user.has_perm("campaigns.add_campaign")
+        new_links = [
+            (label, optional_url("campaigns:create", query=f"channel={value}"))
+            for value, label in Channel.choices
+        ]
+        context["new_links"] = [(lab, url) for lab, url in new_links if url and can_add]
+        context["has_campaigns"] = Campaign.objects.exists()
+        context["is_filtered"] = any(
+            v for k, v in self.request.GET.items() if k not in ("page", "sort")
+        )
+        return context
+
+
+class CampaignDetailView(
+    PermissionRequiredMixin, PageMixin, SingleTableMixin, FilterView
+):
+    """The campaign page; its deliveries table is the view's filtered list."""
+
+    permission_required = VIEW_PERMISSION
+    raise_exception = True
+    table_class = DeliveryTable
+    filterset_class = DeliveryFilter
+    template_name = "campaigns/detail.html"
+
+    def get_campaign(self) -> Campaign:
+        if not hasattr(self, "campaign"):
+            self.campaign = get_object_or_404(
+                Campaign.objects.select_related("audience", "account", "created_by"),
+                pk=self.kwargs["pk"],
+            )
+        return self.campaign
+
+    def get_title(self) -> str:
+        return self.get_campaign().name
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        return selectors.campaign_deliveries(campaign=self.get_campaign())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        campaign = self.get_campaign()
+        progress = selectors.campaign_progress(campaign=campaign)
+        context.update(
+            campaign=campaign,
+            progress=progress,
+            status_badge=CAMPAIGN_BADGES.get(campaign.status, ""),
+            delivery_badges=DELIVERY_BADGES,
+            status_rows=status_rows(progress),
+            actual_cost=selectors.campaign_actual_cost(campaign=campaign),
+            timeline=timeline(campaign),
+            actions=actions(self.request, campaign),
+            is_filtered=any(
+                v for k, v in self.request.GET.items() if k not in ("page", "sort")
+            ),
+        )
+        return context
+
+
+def status_rows(progress: selectors.Progress) -> list[dict[str, Any]]:
+    """One row per delivery status for the counters table (all statuses, 0s too)."""
+    return [
+        {
+            "status": status.value,
+            "label": status.label,
+            "count": progress.counts.get(status, 0),
+            "percent": selectors.percent(
+                progress.counts.get(status, 0), progress.total
+            ),
+            "badge": DELIVERY_BADGES.get(status, ""),
+        }
+        for status in DeliveryStatus
+    ]
+
+
+def timeline(campaign: Campaign) -> list[tuple[Any, Any]]:
+    """The campaign's dates that are set, in order (shown in Paris time)."""
+    steps = [
+        (_("Created"), campaign.created_at),
+        (_("Scheduled for"), campaign.scheduled_at),
+        (_("Dispatch started"), campaign.dispatch_started_at),
+        (_("Dispatched"), campaign.dispatched_at),
+        (_("Settled"), campaign.settled_at),
+        (_("Cancelled"), campaign.cancelled_at),
+    ]
+    return sorted(((label, when) for label, when in steps if when), key=lambda s: s[1])
+
+
+def actions(request: HttpRequest, campaign: Campaign) -> list[dict[str, Any]]:
+    """Buttons by status; links to compose pages that do not exist yet are left out."""
+    user = request.user
+    wanted: list[tuple[Any, str, str]] = []
+    if campaign.status == CampaignStatus.DRAFT and user.has_perm(
+        "campaigns.change_campaign"
+    ):
+        wanted += [
+            (_("Edit"), "campaigns:edit", "ph-button-secondary"),
+            (_("Review and send"), "campaigns:review", ""),
+        ]
+    if campaign.status == CampaignStatus.SCHEDULED and user.has_perm(
+        "campaigns.change_campaign"
+    ):
+        wanted.append((_("Cancel campaign"), "campaigns:cancel", "ph-button-danger"))
+    found = [
+        (label, optional_url(name, campaign.pk), css) for label, name, css in wanted
+    ]
+    return [
+        {"label": label, "url": url, "css": css} for label, url, css in found if url
+    ]
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled every ~2 s by the campaign page while the campaign may still move."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    data = selectors.campaign_progress(campaign=campaign).as_json()
+    data["status_badge"] = CAMPAIGN_BADGES.get(campaign.status, "")
+    response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign's deliveries as streamed CSV (`?delimiter=comma|tab|semicolon`)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_download(
+        selectors.delivery_export_rows(campaign_id=campaign.pk),
+        header=selectors.EXPORT_HEADER,
+        filename=f"campaign-{campaign.pk}-deliveries-{stamp}.csv",
+        delimiter=delimiter_from(request),
+    )

@@ -1,0 +1,127 @@
+"""Deliveries CSV: the download, `manage.py export_deliveries` and the benchmark."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from campaigns.models import Delivery, DeliveryStatus, Recipient
+from tests.test_campaign_pages import sent_campaign
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+BOM = "\ufeff"
+
+
+@pytest.fixture
+def campaign():
+    campaign = sent_campaign(
+        3, statuses=[DeliveryStatus.DELIVERED, DeliveryStatus.NOT_DELIVERED]
+    )
+    hostile = campaign.audience.recipients.order_by("pk").first()
+    Recipient.objects.filter(pk=hostile.pk).update(first_name="=cmd|' /C calc'!A0")
+    Delivery.objects.filter(campaign=campaign, status="not_delivered").update(
+        error="+33 boîte pleine"
+    )
+    return campaign
+
+
+def download(client, campaign, **query) -> tuple[object, str]:
+    response = client.get(reverse("campaigns:export", args=[campaign.pk]), query)
+    assert response.status_code == 200
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+def parse(text: str, delimiter: str = ";") -> list[list[str]]:
+    assert text.startswith(BOM)
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=delimiter))
+
+
+def test_download_is_an_excel_friendly_csv(role_client, campaign) -> None:
+    response, text = download(role_client("Marketing"), campaign)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="campaign-{campaign.pk}-deliveries-'
+    )
+    rows = parse(text)
+    assert len(rows) == 4 and len(rows[0]) == 9
+    first = rows[1]
+    assert first[0] == "client0@example.fr"
+    assert first[1] == "'=cmd|' /C calc'!A0"  # neutralised formula
+    assert first[2] == "Martin0"
+    assert first[4] == "Delivered"  # provider's raw status kept
+    assert first[5] == "0.0105"
+    assert first[6] == "2026-07-14T10:30:00+02:00"  # Europe/Paris, ISO
+    assert first[8] == "msg-1"
+    assert rows[2][7] == "'+33 boîte pleine"
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter"), [("comma", ","), ("tab", "\t"), ("semicolon", ";")]
+)
+def test_download_delimiter_option(role_client, campaign, name, delimiter) -> None:
+    _response, text = download(role_client("Marketing"), campaign, delimiter=name)
+    assert all(len(row) == 9 for row in parse(text, delimiter))
+
+
+def test_download_of_a_campaign_without_deliveries_has_only_the_header(
+    role_client,
+) -> None:
+    empty = sent_campaign(0)
+    _response, text = download(role_client("Marketing"), empty)
+    assert len(parse(text)) == 1
+
+
+def test_export_deliveries_command_writes_the_file(campaign, tmp_path) -> None:
+    target = tmp_path / "out.csv"
+    out = io.StringIO()
+    call_command("export_deliveries", campaign.pk, str(target), stdout=out)
+    assert "Wrote 3 rows" in out.getvalue()
+    rows = parse(target.read_text(encoding="utf-8"))
+    assert [row[0] for row in rows[1:]] == [f"client{i}@example.fr" for i in range(3)]
+    assert not (tmp_path / "out.csv.part").exists()
+
+
+def test_export_deliveries_command_with_tab_delimiter(campaign, tmp_path) -> None:
+    target = tmp_path / "out.tsv"
+    call_command(
+        "export_deliveries", campaign.pk, str(target), delimiter="tab",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    assert len(parse(target.read_text(encoding="utf-8"), "\t")[0]) == 9
+
+
+def test_export_deliveries_command_rejects_an_unknown_campaign(tmp_path) -> None:
+    with pytest.raises(CommandError, match="No campaign with id 999"):
+        call_command("export_deliveries", 999, str(tmp_path / "x.csv"))
+    assert not list(tmp_path.iterdir())
+
+
+def test_export_deliveries_command_rejects_bad_options(campaign, tmp_path) -> None:
+    with pytest.raises(CommandError, match="Unknown delimiter"):
+        call_command("export_deliveries", campaign.pk, "x.csv", delimiter="|")
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("export_deliveries", campaign.pk, str(tmp_path / "no" / "x.csv"))
+
+
+@pytest.mark.slow
+def test_benchmark_runs_on_a_tiny_database(tmp_path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "benchmarks/export_deliveries.py",
+            "--rows", "300", "--dir", str(tmp_path),
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("export")]
+    assert len(lines) == 2
+    for line in lines:
+        assert " 300 rows" in line and "rows/s" in line and "peak RSS" in line
