@@ -43,6 +43,12 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         minutes=60,
         description="Record the credits of every provider account.",
     ),
+    PeriodicTask(
+        "sync-unsubscribes",
+        "unsubscribes.tasks.sync_unsubscribes",
+        minutes=15,
+        description="Two-way sync of the unsubscribe and STOP lists with providers.",
+    ),
 )
 
 

@@ -1,18 +1,42 @@
-from django.contrib import admin
+"""Admin for the suppression list: removals go through the service (pushed later)."""
 
-from .models import Unsubscribe
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import SmsReply, Unsubscribe, UnsubscribeSync
+
+
+class UnsubscribeAdminForm(forms.ModelForm):
+    class Meta:
+        model = Unsubscribe
+        fields = ["channel", "address", "source", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("channel") and data.get("address"):
+            try:
+                data["address"] = services.normalize_address(
+                    channel=data["channel"], address=data["address"]
+                )
+            except ValidationError as exc:
+                self.add_error("address", exc)
+        return data
 
 
 @admin.register(Unsubscribe)
 class UnsubscribeAdmin(admin.ModelAdmin):
-    list_display = [
-        "address",
-        "channel",
-        "source",
-        "created_at",
-        "synced_at",
-        "removed_at",
-    ]
+    form = UnsubscribeAdminForm
+    list_display = ["address", "channel", "source", "reason", "created_at", "state"]
     list_filter = [
         "channel",
         "source",
@@ -21,4 +45,75 @@ class UnsubscribeAdmin(admin.ModelAdmin):
     ]
     search_fields = ["address", "reason"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "synced_at", "provider_id"]
+    readonly_fields = [
+        "created_at",
+        "synced_at",
+        "provider_id",
+        "removed_at",
+        "provider_error",
+    ]
+    actions = ["sync_now"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description=_("state"))
+    def state(self, obj: Unsubscribe) -> str:
+        if obj.removed_at:
+            return str(_("removal pending"))
+        if obj.provider_error:
+            return str(_("refused by the provider"))
+        return str(_("synced")) if obj.provider_id else str(_("not yet pushed"))
+
+    def delete_model(self, request: HttpRequest, obj: Unsubscribe) -> None:
+        """A removal, not a deletion: the provider entry is deleted at next sync."""
+        services.unsubscribe_remove(unsubscribe=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            services.unsubscribe_remove(unsubscribe=obj)
+
+    @admin.action(description=_("Sync both lists with the providers now"))
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not request.user.has_perm("unsubscribes.sync_unsubscribe"):
+            self.message_user(request, _("You may not run a sync."), messages.ERROR)
+            return
+        for result in services.unsubscribes_sync_all():
+            level = messages.ERROR if result.error else messages.SUCCESS
+            text = ngettext(
+                "%(channel)s: %(pulled)d entry pulled, %(pushed)d pushed, "
+                "%(deleted)d deleted. %(error)s",
+                "%(channel)s: %(pulled)d entries pulled, %(pushed)d pushed, "
+                "%(deleted)d deleted. %(error)s",
+                result.pulled,
+            ) % {**vars(result), "error": result.error}
+            self.message_user(request, text, level)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UnsubscribeSync)
+class UnsubscribeSyncAdmin(ReadOnlyAdmin):
+    list_display = [
+        "channel",
+        "finished_at",
+        "pulled",
+        "pushed",
+        "deleted",
+        "conflicts",
+        "rejected",
+        "error",
+    ]
+
+
+@admin.register(SmsReply)
+class SmsReplyAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "phone", "kind", "text", "message_id"]
+    list_filter = ["kind", "received_at"]
+    search_fields = ["phone", "text", "message_id"]
+    date_hierarchy = "received_at"

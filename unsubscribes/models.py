@@ -1,4 +1,5 @@
-"""The suppression list: one row per channel and normalised address."""
+"""The suppression list (one row per channel and normalised address), its sync
+state with the providers, and the SMS replies received by webhook."""
 
 from __future__ import annotations
 
@@ -46,18 +47,96 @@ class Unsubscribe(models.Model):
             "Removed by hand; the deletion is pushed to the provider next sync."
         ),
     )
+    provider_error = models.CharField(
+        _("provider refusal"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Why the provider refused this address; it stays suppressed here and "
+            "is not pushed again."
+        ),
+    )
 
     objects = UnsubscribeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("unsubscribe")
         verbose_name_plural = _("unsubscribes")
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "address"], name="unique_unsubscribe_per_channel"
             )
         ]
+        indexes = [models.Index(fields=["created_at"], name="unsub_created_idx")]
+        permissions = [
+            ("sync_unsubscribe", _("Can sync the unsubscribe lists with providers")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.address}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class UnsubscribeSync(models.Model):
+    """Last synchronisation of one channel's list with its provider.
+
+    `running_since` doubles as a lease so the periodic task and the "Sync now"
+    button never run one channel's sync twice at the same time.
+    """
+
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, unique=True
+    )
+    running_since = models.DateTimeField(_("running since"), null=True, blank=True)
+    started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    succeeded_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    pulled = models.PositiveIntegerField(_("pulled"), default=0)
+    pushed = models.PositiveIntegerField(_("pushed"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    conflicts = models.PositiveIntegerField(_("conflicts kept suppressed"), default=0)
+    rejected = models.PositiveIntegerField(_("refused by the provider"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("unsubscribe sync")
+        verbose_name_plural = _("unsubscribe syncs")
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return str(self.get_channel_display())
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and not self.error
+
+
+class ReplyKind(models.TextChoices):
+    STOP = "stop", _("STOP")
+    RESPONSE = "response", _("Reply")
+
+
+class SmsReply(models.Model):
+    """An SMS received from a recipient, as the SMS Partner webhook posted it."""
+
+    phone = models.CharField(_("phone"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=10, choices=ReplyKind.choices)
+    text = models.TextField(_("text"), blank=True)
+    message_id = models.CharField(_("provider message id"), max_length=64, blank=True)
+    to = models.CharField(_("received on"), max_length=32, blank=True)
+    provider_time = models.DateTimeField(_("provider time"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
+    payload = models.JSONField(_("payload"), default=dict)
+
+    class Meta:
+        verbose_name = _("SMS reply")
+        verbose_name_plural = _("SMS replies")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:40]}"

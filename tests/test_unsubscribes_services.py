@@ -1,0 +1,140 @@
+"""Suppression list services and selectors: normalisation, idempotence, CSV, scale."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from campaigns.csvio import CsvError
+from unsubscribes import selectors, services
+from unsubscribes.models import Source, Unsubscribe
+
+pytestmark = pytest.mark.django_db
+
+
+def csv(text: str, encoding: str = "utf-8") -> io.BytesIO:
+    return io.BytesIO(text.encode(encoding))
+
+
+def test_add_normalises_and_is_idempotent():
+    first = services.unsubscribe_add(channel="email", address="  Jean@Example.FR ")
+    again = services.unsubscribe_add(channel="email", address="jean@example.fr")
+    assert first.created and not again.created
+    assert first.unsubscribe.address == "jean@example.fr"
+    phone = services.unsubscribe_add(channel="sms", address="06 12 34 56 78")
+    assert phone.unsubscribe.address == "+33612345678"
+    assert Unsubscribe.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("channel", "address", "message"),
+    [
+        ("email", "not-an-email", services.INVALID_EMAIL),
+        ("sms", "12", services.INVALID_PHONE),
+        ("sms", "jean@example.fr", services.INVALID_PHONE),
+        ("fax", "0612345678", services.UNKNOWN_CHANNEL),
+    ],
+)
+def test_add_refuses_unusable_addresses(channel, address, message):
+    with pytest.raises(ValidationError) as caught:
+        services.unsubscribe_add(channel=channel, address=address)
+    assert caught.value.messages == [str(message)]
+    assert not Unsubscribe.objects.exists()
+
+
+def test_remove_stops_suppressing_and_adding_again_undoes_it():
+    row = services.unsubscribe_add(channel="email", address="a@example.fr").unsubscribe
+    services.unsubscribe_remove(unsubscribe=row)
+    assert not selectors.is_unsubscribed(channel="email", address="a@example.fr")
+    again = services.unsubscribe_add(channel="email", address="a@example.fr")
+    assert again.unsubscribe.pk == row.pk and again.unsubscribe.removed_at is None
+    assert selectors.is_unsubscribed(channel="email", address="a@example.fr")
+
+
+def test_selector_checks_100000_addresses_in_one_query(django_assert_num_queries):
+    Unsubscribe.objects.bulk_create(
+        Unsubscribe(channel="email", address=f"u{n}@example.fr")
+        for n in range(0, 100_000, 97)
+    )
+    Unsubscribe.objects.filter(address="u0@example.fr").update(
+        removed_at=timezone.now()
+    )
+    wanted = [f"u{n}@example.fr" for n in range(100_000)]
+    with django_assert_num_queries(1):
+        found = selectors.unsubscribed_addresses(channel="email", addresses=wanted)
+    assert len(found) == len(range(0, 100_000, 97)) - 1
+    assert "u0@example.fr" not in found and "u97@example.fr" in found
+    assert selectors.unsubscribed_addresses(channel="sms", addresses=wanted) == set()
+
+
+def test_import_csv_counts_added_already_duplicates_and_invalid_lines():
+    services.unsubscribe_add(channel="email", address="old@example.fr")
+    data = (
+        "\ufeffCourriel;Nom\n"
+        "new@example.fr;A\n"
+        "OLD@example.fr;B\n"
+        "new@example.fr;C\n"
+        "broken;D\n"
+        ";E\n"
+        "other@example.fr;F\n"
+    )
+    result = services.unsubscribes_import_csv(
+        channel="email", file=csv(data), reason="salon"
+    )
+    assert (result.added, result.already, result.duplicates) == (2, 1, 1)
+    assert sorted(e.line for e in result.invalid) == [5, 6]
+    row = Unsubscribe.objects.get(address="new@example.fr")
+    assert (row.source, row.reason) == (Source.CSV, "salon")
+
+
+def test_import_reads_windows_1252_phones_and_revives_pending_removals():
+    row = services.unsubscribe_add(channel="sms", address="0611111111").unsubscribe
+    services.unsubscribe_remove(unsubscribe=row)
+    data = "Téléphone,Prénom\n06 11 11 11 11,Zoé\n+33 6 22 22 22 22,Loïc\n"
+    result = services.unsubscribes_import_csv(channel="sms", file=csv(data, "cp1252"))
+    assert (result.added, result.already, len(result.invalid)) == (2, 0, 0)
+    assert set(Unsubscribe.objects.active().values_list("address", flat=True)) == {
+        "+33611111111",
+        "+33622222222",
+    }
+
+
+def test_import_reads_our_own_export_address_column():
+    data = "channel;address;source\nemail;x@example.fr;manual\n"
+    result = services.unsubscribes_import_csv(channel="email", file=csv(data))
+    assert result.added == 1
+
+
+@pytest.mark.parametrize(
+    "data", ["", "x@example.fr\ny@example.fr\n", "nom;ville\nA;Paris\n"]
+)
+def test_import_refuses_unreadable_files_whole(data):
+    with pytest.raises(CsvError):
+        services.unsubscribes_import_csv(channel="email", file=csv(data))
+    assert not Unsubscribe.objects.exists()
+
+
+def test_list_filters_and_counts():
+    services.unsubscribe_add(channel="email", address="a@example.fr", reason="salon")
+    services.unsubscribe_add(channel="sms", address="0611111111", source=Source.REPLY)
+    gone = services.unsubscribe_add(channel="email", address="b@example.fr")
+    services.unsubscribe_remove(unsubscribe=gone.unsubscribe)
+
+    def addresses(**filters):
+        rows = selectors.unsubscribes_filtered(**filters)
+        return sorted(rows.values_list("address", flat=True))
+
+    assert addresses(channel="sms") == ["+33611111111"]
+    assert addresses(source="reply") == ["+33611111111"]
+    assert addresses(search="salon") == ["a@example.fr"]
+    assert addresses(search="06 11 11 11 11") == ["+33611111111"]
+    assert addresses(state="removing") == ["b@example.fr"]
+    assert addresses(state="active") == ["+33611111111", "a@example.fr"]
+    today = timezone.localdate()
+    assert len(addresses(since=today, until=today)) == 3
+    assert addresses(until=today - timedelta(days=1)) == []
+    assert selectors.list_counts() == {"email": 1, "sms": 1, "removing": 1}

@@ -1,0 +1,227 @@
+"""Unsubscribe pages for Marketing (thin: forms validate, services write)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from campaigns.csvio import CsvError
+from partnerhub.pages import csv_download, delimiter_from, page_context
+
+from . import selectors, services
+from .forms import AddForm, FilterForm, ImportForm
+from .models import Unsubscribe
+
+PER_PAGE = 50
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+INVALID_SHOWN = 200
+EXPORT_HEADER = (
+    "channel",
+    "address",
+    "source",
+    "reason",
+    "unsubscribed_at",
+    "provider_id",
+    "synced_at",
+    "state",
+)
+
+
+@permission_required("unsubscribes.view_unsubscribe", raise_exception=True)
+def unsubscribe_list(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None)
+    rows = selectors.unsubscribes_filtered(**(form.filters() if form.is_bound else {}))
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = page_context(
+        request,
+        title=_("Unsubscribes"),
+        form=form,
+        page_obj=page,
+        query=query.urlencode(),
+        counts=selectors.list_counts(),
+        syncs=selectors.sync_states(),
+    )
+    return render(request, "unsubscribes/list.html", context)
+
+
+@permission_required("unsubscribes.add_unsubscribe", raise_exception=True)
+def unsubscribe_add(request: HttpRequest) -> HttpResponse:
+    form = AddForm(request.POST or None, initial={"channel": "email"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = services.unsubscribe_add(
+            channel=data["channel"], address=data["address"], reason=data["reason"]
+        )
+        address = result.unsubscribe.address
+        if result.created:
+            messages.success(request, _("%s is unsubscribed.") % address)
+        else:
+            messages.info(request, _("%s was already unsubscribed.") % address)
+        return redirect("unsubscribes:list")
+    context = page_context(request, title=_("Add an unsubscribe"), form=form)
+    return render(request, "unsubscribes/add.html", context)
+
+
+@permission_required("unsubscribes.delete_unsubscribe", raise_exception=True)
+def unsubscribe_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Unsubscribe, pk=pk)
+    if request.method == "POST":
+        services.unsubscribe_remove(unsubscribe=row)
+        if services.unsubscribe_push_removal(unsubscribe=row):
+            done = _("%s was removed here and from the provider's list.")
+        else:
+            done = _("%s was removed; the provider's list is updated at the next sync.")
+        messages.success(request, done % row.address)
+        return redirect("unsubscribes:list")
+    title = _("Remove an unsubscribe")
+    return render(
+        request, "unsubscribes/remove.html", page_context(request, title=title, row=row)
+    )
+
+
+@permission_required("unsubscribes.add_unsubscribe", raise_exception=True)
+def unsubscribe_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.unsubscribes_import_csv(
+                channel=data["channel"], file=data["file"], reason=data["reason"]
+            )
+        except CsvError as exc:
+            form.add_error("file", str(exc.message))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    context = page_context(
+        request,
+        title=_("Import unsubscribes"),
+        form=form,
+        result=result,
+        invalid=result.invalid[:INVALID_SHOWN] if result else [],
+    )
+    return render(request, "unsubscribes/import.html", context)
+
+
+@permission_required("unsubscribes.view_unsubscribe", raise_exception=True)
+def unsubscribe_export(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None)
+    rows = selectors.unsubscribes_filtered(**(form.filters() if form.is_bound else {}))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_download(
+        _export_rows(rows),
+        header=EXPORT_HEADER,
+        filename=f"unsubscribes-{stamp}.csv",
+        delimiter=delimiter_from(request),
+    )
+
+
+def _export_rows(rows: Any) -> Any:
+    def when(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    for row in rows.iterator(chunk_size=2000):
+        state = "removal_pending" if row.removed_at else "suppressed"
+        yield (
+            row.channel,
+            row.address,
+            row.source,
+            row.reason,
+            when(row.created_at),
+            row.provider_id,
+            when(row.synced_at),
+            state,
+        )
+
+
+@permission_required("unsubscribes.sync_unsubscribe", raise_exception=True)
+@require_POST
+def unsubscribe_sync(request: HttpRequest) -> HttpResponse:
+    """Runs inline: the lists are small and the user wants the result at once."""
+    for result in services.unsubscribes_sync_all():
+        _sync_message(request, result)
+    return redirect(reverse("unsubscribes:list"))
+
+
+def _sync_message(request: HttpRequest, result: services.SyncResult) -> None:
+    label = {"email": _("Email"), "sms": _("SMS")}[result.channel]
+    if result.skipped:
+        messages.info(request, _("%s: a sync is already running.") % label)
+        return
+    counts = {
+        "label": label,
+        "pulled": result.pulled,
+        "pushed": result.pushed,
+        "deleted": result.deleted,
+    }
+    text = (
+        _(
+            "%(label)s: %(pulled)s pulled from the provider, %(pushed)s pushed, "
+            "%(deleted)s deleted."
+        )
+        % counts
+    )
+    if result.conflicts:
+        text += " " + ngettext(
+            "%d conflict kept suppressed.", "%d conflicts kept suppressed.",
+            result.conflicts,
+        ) % result.conflicts  # fmt: skip
+    if result.error:
+        messages.error(request, text + " " + _("Stopped by a provider error, "
+                       "resumed at the next sync: %s") % result.error)  # fmt: skip
+    else:
+        messages.success(request, text)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def sms_reply_hook(request: HttpRequest, token: str) -> HttpResponse:
+    """SMS Partner reply webhook; the secret token in the URL is the only guard."""
+    expected = getattr(settings, "SMS_REPLY_WEBHOOK_TOKEN", "") or ""
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Http404
+    payload = _payload(request)
+    if payload is None:
+        return JsonResponse(
+            {"success": False, "error": "malformed payload"}, status=400
+        )
+    try:
+        outcome = services.sms_reply_receive(payload=payload)
+    except ValidationError as exc:
+        return JsonResponse({"success": False, "error": exc.messages}, status=400)
+    return JsonResponse(
+        {
+            "success": True,
+            "duplicate": not outcome.created,
+            "stop": outcome.unsubscribed,
+        }
+    )
+
+
+def _payload(request: HttpRequest) -> dict[str, Any] | None:
+    """Form fields, else a JSON object body (whatever the content type says)."""
+    if request.content_type in FORM_TYPES:
+        return request.POST.dict() or None
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
