@@ -19,13 +19,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -39,7 +37,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +44,7 @@ from django.utils.translation import gettext as _
 from partnerhub.clients import errors
 from unsubscribes.models import Unsubscribe
 
+from . import bulk_sql
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -145,43 +143,13 @@ def snapshot(campaign: Campaign) -> None:
     """
     if campaign.snapshot_done:
         return
-    alias = router.db_for_write(Delivery)
-    ops = connections[alias].ops
-    select, params = _snapshot_rows(campaign).query.get_compiler(alias).as_sql()
-    columns = ", ".join(
-        ops.quote_name(Delivery._meta.get_field(name).column)
-        for name in SNAPSHOT_COLUMNS
-    )
-    sql = " ".join(
-        [
-            ops.insert_statement(on_conflict=OnConflict.IGNORE),
-            ops.quote_name(Delivery._meta.db_table),
-            f"({columns})",
-            select,
-            ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []),
-        ]
-    )
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
+    bulk_sql.insert_deliveries(_snapshot_rows(campaign))
     Campaign.objects.filter(pk=campaign.pk).update(snapshot_done=True)
     campaign.snapshot_done = True
 
 
-# The SELECT below yields exactly these Delivery fields, in this order.
-SNAPSHOT_COLUMNS = (
-    "campaign",
-    "recipient",
-    "address",
-    "status",
-    "error",
-    "provider_message_id",
-    "provider_status",
-    "updated_at",
-)
-
-
 def _snapshot_rows(campaign: Campaign) -> QuerySet[Recipient]:
-    """The audience as delivery rows: suppressed where the address is unsubscribed."""
+    """The audience as `bulk_sql.SNAPSHOT_COLUMNS` rows, suppressed if unsubscribed."""
     field = campaign.address_field
     blocked = _unsubscribed(campaign, OuterRef(field))
     text = CharField()
@@ -422,54 +390,11 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
         if _changes(current, current_raw, status, update.raw):
             new_cost = cost if update.cost is None else update.cost
             changed.append((pk, status, update, new_cost))
-    _write_statuses(changed)
+    bulk_sql.write_statuses(changed)
     return len(changed)
 
 
 KNOWN_STATUSES = frozenset(DeliveryStatus.values)  # `.values` builds a list per call
-STATUS_FIELDS = ("status", "provider_status", "provider_date", "cost", "updated_at")
-
-
-def _write_statuses(
-    changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
-) -> None:
-    """One `UPDATE ... WHERE id = %s` run with `executemany`, in one transaction.
-
-    Django's `bulk_update` builds a CASE WHEN per field whose cost grows with the
-    batch: minutes and close to 1 GB for 100,000 deliveries on SQLite.
-    """
-    if not changed:
-        return
-    alias = router.db_for_write(Delivery)
-    connection = connections[alias]
-    fields = [Delivery._meta.get_field(name) for name in STATUS_FIELDS]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = (
-        f"UPDATE {quote(Delivery._meta.db_table)} SET {assignments} "  # noqa: S608
-        f"WHERE {quote(Delivery._meta.pk.column)} = %s"
-    )
-    params = _status_params(changed, fields, connection)
-    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cur:
-        cur.executemany(sql, params)
-
-
-def _status_params(
-    changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
-    fields: list[Any],
-    connection: BaseDatabaseWrapper,
-) -> list[list[object]]:
-    """One parameter row per delivery; dates repeat, so each is adapted once."""
-    date_field, cost_field, updated_field = fields[2:]
-    now = updated_field.get_db_prep_save(timezone.now(), connection)
-    dates: dict[datetime | None, object] = {}
-    params = []
-    for pk, status, update, cost in changed:
-        if update.date not in dates:
-            dates[update.date] = date_field.get_db_prep_save(update.date, connection)
-        db_cost = cost_field.get_db_prep_save(cost, connection)
-        params.append([status, update.raw[:64], dates[update.date], db_cost, now, pk])
-    return params
 
 
 def _local_status(provider_status: str) -> str:

@@ -1,0 +1,105 @@
+"""The two bulk writes of a dispatch, as hand-built SQL (measured, not guessed).
+
+Django's ORM costs more per row than the whole per-recipient budget of a
+dispatch (0.1 ms): a model instance per recipient in the snapshot, a CASE WHEN
+per field in `bulk_update`. These two statements do the same work in the
+database, through Django's backend helpers so they run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from .channels import StatusUpdate
+from .models import Delivery
+
+# The SELECT below yields exactly these Delivery fields, in this order.
+SNAPSHOT_COLUMNS = (
+    "campaign",
+    "recipient",
+    "address",
+    "status",
+    "error",
+    "provider_message_id",
+    "provider_status",
+    "updated_at",
+)
+
+
+def insert_deliveries(rows: QuerySet[Any]) -> None:
+    """`INSERT ... SELECT rows`, skipping deliveries already there (a rerun).
+
+    `rows` must yield the `SNAPSHOT_COLUMNS` in order; conflicts are ignored
+    exactly as `bulk_create(ignore_conflicts=True)` would.
+    """
+    alias = router.db_for_write(Delivery)
+    ops = connections[alias].ops
+    select, params = rows.query.get_compiler(alias).as_sql()
+    columns = ", ".join(
+        ops.quote_name(Delivery._meta.get_field(name).column)
+        for name in SNAPSHOT_COLUMNS
+    )
+    sql = " ".join(
+        [
+            ops.insert_statement(on_conflict=OnConflict.IGNORE),
+            ops.quote_name(Delivery._meta.db_table),
+            f"({columns})",
+            select,
+            ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []),
+        ]
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+STATUS_FIELDS = ("status", "provider_status", "provider_date", "cost", "updated_at")
+
+
+def write_statuses(
+    changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
+) -> None:
+    """One `UPDATE ... WHERE id = %s` run with `executemany`, in one transaction.
+
+    Django's `bulk_update` builds a CASE WHEN per field whose cost grows with the
+    batch: minutes and close to 1 GB for 100,000 deliveries on SQLite.
+    """
+    if not changed:
+        return
+    alias = router.db_for_write(Delivery)
+    connection = connections[alias]
+    fields = [Delivery._meta.get_field(name) for name in STATUS_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quote(Delivery._meta.pk.column)} = %s"
+    )
+    params = _status_params(changed, fields, connection)
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cur:
+        cur.executemany(sql, params)
+
+
+def _status_params(
+    changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
+    fields: list[Any],
+    connection: BaseDatabaseWrapper,
+) -> list[list[object]]:
+    """One parameter row per delivery; dates repeat, so each is adapted once."""
+    date_field, cost_field, updated_field = fields[2:]
+    now = updated_field.get_db_prep_save(timezone.now(), connection)
+    dates: dict[datetime | None, object] = {}
+    params = []
+    for pk, status, update, cost in changed:
+        if update.date not in dates:
+            dates[update.date] = date_field.get_db_prep_save(update.date, connection)
+        db_cost = cost_field.get_db_prep_save(cost, connection)
+        params.append([status, update.raw[:64], dates[update.date], db_cost, now, pk])
+    return params
