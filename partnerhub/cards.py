@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
-from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from .dashboard import Card, register
@@ -18,7 +18,9 @@ def credit_cards(user: Any) -> list[Card]:
     rows = [
         (
             a.get_provider_display(),
-            f"{localize(a.credits)} {a.credits_unit}" if a.credits is not None else "—",
+            f"{credits_text(a.credits)} {a.credits_unit}"
+            if a.credits is not None
+            else "—",
         )
         for a in accounts
     ]
@@ -37,3 +39,11 @@ def credit_cards(user: Any) -> list[Card]:
             rows=rows,
         )
     ]
+
+
+def credits_text(credits: Any) -> str:
+    """1000000.000 → "1,000,000" (or "1 000 000" in French); keeps real decimals."""
+    value = credits.normalize() if hasattr(credits, "normalize") else credits
+    if hasattr(value, "as_tuple") and value.as_tuple().exponent > 0:
+        value = value.quantize(1)
+    return intcomma(value)
