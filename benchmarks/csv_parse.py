@@ -19,16 +19,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.rss import measure_child, tree_rss  # noqa: E402
 
 FIRST = ["Jean", "Marie", "Zoé", "Hélène", "Luc", "Inès", "Noël", "Chloé"]
 UNACCENT = str.maketrans("éèëïÉ", "eeeiE")
@@ -121,52 +120,12 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-            statm = Path(entry.path, "statm").read_text()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[pid] = int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        kids = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(kids)
-        frontier.extend(kids)
-    return sum(rss.get(pid, 0) for pid in tree)
+_tree_rss = tree_rss  # kept for scripts importing it from here
 
 
 def measure(argv: list[str]) -> tuple[dict[str, float], float]:
-    """Run a child mode; return its JSON result and the tree's peak RSS in MB."""
-    proc = subprocess.Popen(
-        [sys.executable, __file__, *argv], stdout=subprocess.PIPE, text=True
-    )
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = proc.communicate()
-    done.set()
-    sampler.join()
-    if proc.returncode:
-        raise SystemExit(f"child {argv} failed with {proc.returncode}")
-    return json.loads(out.strip().splitlines()[-1]), peak / 1024 / 1024
+    """Run a child mode of this script; its JSON result and the tree's peak MB."""
+    return measure_child(__file__, argv)
 
 
 def report(label: str, result: dict[str, float], peak: float) -> None:
