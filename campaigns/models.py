@@ -294,3 +294,95 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.get_status_display()})"
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", _("Awaiting confirmation")
+    PENDING = "pending", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportMode(models.TextChoices):
+    UPDATE = "update", _("Update existing recipients with the file's values")
+    SKIP = "skip", _("Keep existing recipients as they are")
+
+
+class RecipientImport(models.Model):
+    """One CSV upload into an audience, from preview to its report.
+
+    The file is parsed into a spool first (progress visible, audience untouched),
+    then merged into the audience in one transaction: a failed or cancelled
+    import leaves the audience as it was, and its counters and error report stay.
+    """
+
+    audience = models.ForeignKey(
+        Audience,
+        verbose_name=_("audience"),
+        on_delete=models.CASCADE,
+        related_name="imports",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_path = models.CharField(max_length=500, editable=False)
+    file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    mode = models.CharField(
+        _("duplicates"),
+        max_length=6,
+        choices=ImportMode.choices,
+        default=ImportMode.UPDATE,
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ImportStatus.choices,
+        default=ImportStatus.DRAFT,
+        db_index=True,
+    )
+    phase = models.CharField(max_length=10, blank=True, editable=False)
+    cancel_requested = models.BooleanField(default=False, editable=False)
+    bytes_read = models.PositiveBigIntegerField(default=0, editable=False)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    warnings = models.PositiveIntegerField(_("warnings"), default=0)
+    unsubscribed = models.PositiveIntegerField(_("unsubscribed"), default=0)
+    error_code = models.CharField(max_length=40, blank=True, editable=False)
+    error_message = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient import")
+        verbose_name_plural = _("recipient imports")
+        ordering = ["-created_at"]
+        permissions = [
+            ("import_recipients", _("Can import recipients from a CSV file")),
+            ("export_recipients", _("Can export recipients as CSV")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience} ← {self.file_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (
+            ImportStatus.DONE,
+            ImportStatus.FAILED,
+            ImportStatus.CANCELLED,
+        )

@@ -35,7 +35,7 @@ from campaigns.csvio.reader import CsvSource, parse_chunk
 
 REQUIRED_CHOICES = ("email", "phone", "any")
 MAX_CELL_CHARS = 2000
-MAX_NAME_CHARS = 150
+MAX_NAME_CHARS = 100  # Recipient.first_name / last_name max_length
 MAX_RAW_CHARS = 500
 _SEP = "\x00"
 

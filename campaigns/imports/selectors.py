@@ -1,0 +1,144 @@
+"""Reads for the audience pages: lists, recipients with their suppression flag,
+import progress, export rows and error reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from campaigns.csvio import RowError
+from campaigns.csvio.columns import FIELDS
+from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
+from unsubscribes.models import Unsubscribe
+
+from . import storage
+
+EXPORT_HEADER = list(FIELDS)  # email, phone, first_name, last_name: re-importable
+
+
+def audiences_with_counts() -> QuerySet[Audience]:
+    return Audience.objects.annotate(recipient_count=Count("recipients"))
+
+
+def _suppressed(channel: str, field: str) -> Exists:
+    return Exists(
+        Unsubscribe.objects.active().filter(channel=channel, address=OuterRef(field))
+    )
+
+
+def audience_recipients(*, audience: Audience, search: str = "") -> QuerySet[Recipient]:
+    """Recipients with `email_unsubscribed` / `phone_unsubscribed` flags.
+
+    The flags are computed (Exists on the active suppression list) rather than
+    stored: the list changes on its own (syncs, STOP replies), a column would go
+    stale, and dispatch checks the list at send time anyway.
+    """
+    qs = Recipient.objects.filter(audience=audience)
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(email__icontains=search)
+            | Q(phone__icontains=search.replace(" ", ""))
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+        )
+    return qs.annotate(
+        email_unsubscribed=_suppressed("email", "email"),
+        phone_unsubscribed=_suppressed("sms", "phone"),
+    ).order_by("id")
+
+
+def audience_unsubscribed_count(*, audience: Audience) -> int:
+    """Recipients of the audience with at least one suppressed address."""
+    return (
+        Recipient.objects.filter(audience=audience)
+        .filter(_suppressed("email", "email") | _suppressed("sms", "phone"))
+        .count()
+    )
+
+
+def audience_export_rows(*, audience: Audience) -> tuple[list[str], Iterator[list]]:
+    """(header, rows) of an audience export: the four fields, then attributes.
+
+    Attribute names are collected in a first pass so every row has every column.
+    """
+    recipients = Recipient.objects.filter(audience=audience).order_by("id")
+    names: dict[str, None] = {}
+    for attributes in recipients.values_list("attributes", flat=True).iterator(
+        chunk_size=5000
+    ):
+        names.update(dict.fromkeys(attributes or {}))
+    extra = sorted(names)
+
+    def rows() -> Iterator[list]:
+        fields = ("email", "phone", "first_name", "last_name", "attributes")
+        for *values, attributes in recipients.values_list(*fields).iterator(
+            chunk_size=5000
+        ):
+            attributes = attributes or {}
+            yield [*values, *(attributes.get(name, "") for name in extra)]
+
+    return [*EXPORT_HEADER, *extra], rows()
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    status: str
+    status_label: str
+    phase: str
+    percent: int
+    finished: bool
+    counts: dict[str, int]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "status_label": self.status_label,
+            "phase": self.phase,
+            "percent": self.percent,
+            "finished": self.finished,
+            "counts": self.counts,
+        }
+
+
+COUNT_FIELDS = (
+    "rows_read",
+    "created",
+    "updated",
+    "duplicates",
+    "invalid",
+    "warnings",
+    "unsubscribed",
+)
+
+
+def import_progress(*, recipient_import: RecipientImport) -> ImportProgress:
+    """Where an import stands: parsing is 0-95 %, the merge the last 5 %."""
+    imp = recipient_import
+    if imp.is_finished:
+        percent = 100
+    elif imp.status == ImportStatus.RUNNING and imp.phase == "merging":
+        percent = 95
+    elif imp.status == ImportStatus.RUNNING and imp.file_size:
+        percent = int(95 * min(imp.bytes_read / imp.file_size, 1))
+    else:
+        percent = 0
+    return ImportProgress(
+        status=imp.status,
+        status_label=str(imp.get_status_display()),
+        phase=imp.phase,
+        percent=percent,
+        finished=imp.is_finished,
+        counts={name: getattr(imp, name) for name in COUNT_FIELDS},
+    )
+
+
+def import_errors(*, recipient_import: RecipientImport) -> Iterator[RowError]:
+    return storage.read_error_report(storage.error_report_path(recipient_import.pk))
+
+
+def audience_imports(*, audience: Audience, limit: int = 10) -> QuerySet:
+    return RecipientImport.objects.filter(audience=audience)[:limit]
