@@ -54,6 +54,20 @@ def _isolated_cache(settings: Any, request: pytest.FixtureRequest) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: Any) -> Iterator[None]:
+    """Tests read English; French (the product's default) has tests of its own.
+
+    `test_translations.py` sets `LANGUAGE_CODE` back to French to check the
+    catalogue and pages in French.
+    """
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 # --- users by role ------------------------------------------------------------
 @pytest.fixture
 def marketing_user(db: None) -> Any:

@@ -95,7 +95,7 @@ def marketing(role_client):
 def test_list_shows_campaigns_with_their_figures(marketing) -> None:
     campaign = sent_campaign(20, name="Soldes d'été")
     CampaignFactory(name="Brouillon SMS", channel="sms")
-    response = marketing.get(reverse("campaigns:list"))
+    response = marketing.get(reverse("campaigns:list"), HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Soldes d&#x27;été" in html and "Brouillon SMS" in html
@@ -108,8 +108,8 @@ def test_list_shows_campaigns_with_their_figures(marketing) -> None:
 
 def test_list_shows_times_in_paris(marketing) -> None:
     sent_campaign(1, dispatched_at=datetime(2026, 1, 10, 23, 30, tzinfo=UTC))
-    html = marketing.get(reverse("campaigns:list")).content.decode()
-    assert "11/01/2026 00:30" in html
+    page = marketing.get(reverse("campaigns:list"), HTTP_ACCEPT_LANGUAGE="fr")
+    assert "11/01/2026 00:30" in page.content.decode()
 
 
 def test_list_empty_state_explains_what_campaigns_are(marketing) -> None:
@@ -213,8 +213,8 @@ def test_campaign_page_shows_header_counters_chart_cost_and_timeline(
         settled_at=timezone.now(),
         scheduled_at=datetime(2026, 9, 1, 6, 0, tzinfo=UTC),
     )
-    html = marketing.get(reverse("campaigns:detail", args=[campaign.pk]))
-    html = html.content.decode()
+    url = reverse("campaigns:detail", args=[campaign.pk])
+    html = marketing.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Rentrée" in html and "C&#x27;est la rentrée" in html
     assert 'id="campaign-progress"' in html and 'value="100.0"' in html
     # counters by status: 12 delivered out of 20
