@@ -73,7 +73,7 @@ class Command(BaseCommand):
 
     def _summary(self, done: RecipientImport, errors_path: Path | None) -> None:
         self.stdout.write(
-            f"{done.get_status_display()}: {done.rows_read} rows read, "
+            f"Import {done.status}: {done.rows_read} rows read, "
             f"{done.created} created, {done.updated} updated, {done.duplicates} "
             f"duplicates, {done.invalid} invalid, {done.warnings} warnings, "
             f"{done.unsubscribed} unsubscribed."
@@ -84,6 +84,9 @@ class Command(BaseCommand):
                     selectors.import_errors(recipient_import=done)
                 ):
                     out.write(chunk)
-            self.stdout.write(f"Rejected rows written to {errors_path}.")
+            self.stdout.write(
+                f"Invalid rows and dropped addresses (line, reason) written to "
+                f"{errors_path}."
+            )
         if done.status != ImportStatus.DONE:
             raise CommandError(done.error_message or str(done.get_status_display()))
