@@ -10,6 +10,8 @@ counters, its reason and its error report either way.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -196,8 +198,9 @@ def recipient_import_run(
         workers = int(getattr(settings, "RECIPIENT_IMPORT_WORKERS", 2))
     spool = storage.Spool()
     try:
-        _parse(recipient_import, spool, workers, progress)
-        _merge(recipient_import, spool, progress)
+        with _collector_paused():
+            _parse(recipient_import, spool, workers, progress)
+            _merge(recipient_import, spool, progress)
     except ImportCancelled:
         _finish(recipient_import, ImportStatus.CANCELLED, "cancelled", "")
     except CsvError as exc:
@@ -209,6 +212,23 @@ def recipient_import_run(
         spool.close()
         storage.remove(recipient_import.file_path)
     return recipient_import
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection during the run (restored afterwards).
+
+    The run allocates millions of short-lived rows: the collector kept
+    re-scanning them and the process's long-lived objects for cycles the
+    import does not make (15-20 % of the wall time); refcounting frees them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse(
@@ -249,15 +269,25 @@ def _batches(
         yield from batches
 
 
+_PROGRESS_FIELDS = ["rows_read", "invalid", "warnings", "bytes_read"]
+
+
 def _record_batch(recipient_import: RecipientImport, batch: Batch) -> None:
-    """Commit the batch's counters; stop here if a cancel was requested."""
+    """Commit the batch's counters; stop here if a cancel was requested.
+
+    One UPDATE that matches only while no cancel is requested: it both saves
+    the progress and reads the cancel flag (a query less per batch).
+    """
     imp = recipient_import
     imp.rows_read += len(batch.rows) + len(batch.errors)
     imp.invalid += len(batch.errors)
     imp.warnings += len(batch.warnings)
     imp.bytes_read = batch.bytes_read
-    imp.save(update_fields=["rows_read", "invalid", "warnings", "bytes_read"])
-    if _cancel_requested(imp):
+    saved = RecipientImport.objects.filter(pk=imp.pk, cancel_requested=False).update(
+        **{name: getattr(imp, name) for name in _PROGRESS_FIELDS}
+    )
+    if not saved:
+        imp.save(update_fields=_PROGRESS_FIELDS)
         raise ImportCancelled
 
 
