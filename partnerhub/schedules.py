@@ -44,6 +44,12 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         description="Record the credits of every provider account.",
     ),
     PeriodicTask(
+        "fail-stale-imports",
+        "campaigns.imports.tasks.fail_stale_imports",
+        minutes=10,
+        description="Mark recipient imports whose worker died as failed.",
+    ),
+    PeriodicTask(
         "sync-unsubscribes",
         "unsubscribes.tasks.sync_unsubscribes",
         minutes=15,

@@ -15,6 +15,7 @@ import gc
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -46,6 +47,10 @@ CANCELLED_BY_USER = _("Cancelled: the audience was left unchanged.")
 INTERNAL_ERROR = _(
     "The import failed because of an internal error; the audience was left "
     "unchanged. Please try again or contact an administrator."
+)
+WORKER_LOST = _(
+    "The import stopped without finishing (its worker was stopped or timed out); "
+    "the audience was left unchanged. Please import the file again."
 )
 INTERNAL = "internal_error"
 PHASE_PARSE, PHASE_MERGE = "parsing", "merging"
@@ -340,6 +345,28 @@ def _grow_sqlite_cache() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
+
+
+def recipient_imports_fail_stale() -> int:
+    """Fail imports still `running` after the task time limit: their worker died.
+
+    The merge is one transaction, so a worker killed mid-import left the
+    audience untouched; without this sweep the page would show "running"
+    forever. django-q2 kills a task after `Q_CLUSTER["timeout"]`, so an import
+    running longer than that (plus a margin) has no worker left.
+    """
+    timeout = int(settings.Q_CLUSTER.get("timeout", 600))  # type: ignore[call-overload]
+    cutoff = timezone.now() - timedelta(seconds=timeout + STALE_MARGIN_SECONDS)
+    stale = RecipientImport.objects.filter(
+        status=ImportStatus.RUNNING, started_at__lt=cutoff
+    )
+    for recipient_import in stale:
+        _finish(recipient_import, ImportStatus.FAILED, "worker_lost", str(WORKER_LOST))
+        storage.remove(recipient_import.file_path)
+    return len(stale)
+
+
+STALE_MARGIN_SECONDS = 120
 
 
 def _finish(
