@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
-from campaigns.csvio.export import iter_csv
+from campaigns.csvio.export import DELIMITERS, iter_csv
 
 
 def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
@@ -54,4 +54,4 @@ def csv_download(
 
 def delimiter_from(request: HttpRequest) -> str:
     """`?delimiter=comma|tab|semicolon` (default `;`, what French Excel expects)."""
-    return {"comma": ",", "tab": "\t"}.get(request.GET.get("delimiter", ""), ";")
+    return DELIMITERS.get(request.GET.get("delimiter", ""), ";")

@@ -20,6 +20,10 @@ from typing import Any
 from campaigns.csvio import errors
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The delimiters a user may ask for, by name or as the character itself
+# (`?delimiter=comma`, `--delimiter tab`, `--delimiter ';'`).
+_NAMED_DELIMITERS = {"semicolon": ";", "comma": ",", "tab": "\t"}
+DELIMITERS = {**_NAMED_DELIMITERS, **{c: c for c in _NAMED_DELIMITERS.values()}}
 CHUNK_CHARS = 64 * 1024
 
 

@@ -10,11 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns import selectors
-from campaigns.csvio.export import iter_csv
+from campaigns.csvio.export import DELIMITERS, iter_csv
 from campaigns.models import Campaign
 
-DELIMITERS = {";": ";", "semicolon": ";", ",": ",", "comma": ",", "tab": "\t"}
-DELIMITERS["\t"] = "\t"
 PROGRESS_EVERY = 100_000
 
 

@@ -9,11 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
-from campaigns.csvio.export import iter_error_csv
+from campaigns.csvio.export import DELIMITERS, iter_error_csv
 from campaigns.imports import selectors, services
 from campaigns.models import Audience, ImportMode, ImportStatus, RecipientImport
-
-DELIMITERS = {"comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t"}
 
 
 class Command(BaseCommand):
@@ -23,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("audience", help="Audience name or id.")
         parser.add_argument("file", type=Path)
         parser.add_argument("--encoding", help="utf-8, utf-8-sig or cp1252.")
-        parser.add_argument("--delimiter", choices=sorted(DELIMITERS))
+        parser.add_argument(
+            "--delimiter", choices=sorted(k for k in DELIMITERS if k != "\t")
+        )
         parser.add_argument(
             "--mode", choices=ImportMode.values, default=ImportMode.UPDATE
         )
