@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.rss import measure_child, tree_rss  # noqa: E402
+from benchmarks.rss import measure_child  # noqa: E402
 
 FIRST = ["Jean", "Marie", "Zoé", "Hélène", "Luc", "Inès", "Noël", "Chloé"]
 UNACCENT = str.maketrans("éèëïÉ", "eeeiE")
@@ -118,9 +118,6 @@ def child(args: argparse.Namespace) -> None:
         result = run_plain(path, args.compare_rows)
     result["seconds"] = time.perf_counter() - start
     print(json.dumps(result))
-
-
-_tree_rss = tree_rss  # kept for scripts importing it from here
 
 
 def measure(argv: list[str]) -> tuple[dict[str, float], float]:

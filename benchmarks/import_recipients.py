@@ -25,16 +25,15 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.csv_parse import _tree_rss, generate  # noqa: E402
+from benchmarks.csv_parse import generate  # noqa: E402
+from benchmarks.rss import measure_child  # noqa: E402
 
 
 def setup_django(mode: str, tag: str) -> None:
@@ -148,63 +147,9 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def _cpu_ticks(root: int, seen: dict[int, int]) -> None:
-    """Record user+system clock ticks of `root` and its descendants, from /proc.
-
-    A process's last sample stands once it has exited (at most 20 ms lost).
-    """
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        kids = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(kids)
-        frontier.extend(kids)
-    for pid in tree & ticks.keys():
-        seen[pid] = max(seen.get(pid, 0), ticks[pid])
-
-
 def measure(argv: list[str]) -> tuple[dict[str, float], float]:
-    """Run a child mode; its JSON result and the tree's peak RSS in MB.
-
-    The result gains `cpu`: CPU seconds of the whole child tree (Django setup
-    included), a steadier figure than wall time on a shared machine.
-    """
-    proc = subprocess.Popen(
-        [sys.executable, __file__, *argv], stdout=subprocess.PIPE, text=True
-    )
-    peak = 0
-    ticks: dict[int, int] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            _cpu_ticks(proc.pid, ticks)
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = proc.communicate()
-    done.set()
-    sampler.join()
-    if proc.returncode:
-        raise SystemExit(f"child {argv} failed with {proc.returncode}")
-    result = json.loads(out.strip().splitlines()[-1])
-    result["cpu"] = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
-    return result, peak / 1024 / 1024
+    """Run a child mode of this script; its JSON result (with `cpu`) and peak MB."""
+    return measure_child(__file__, argv)
 
 
 def report(label: str, result: dict[str, float], peak: float) -> float:

@@ -16,42 +16,51 @@ from pathlib import Path
 from typing import Any
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants, from /proc."""
+def process_tree(root: int) -> dict[int, tuple[int, int]]:
+    """{pid: (resident bytes, CPU clock ticks)} of `root` and its descendants."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    usage: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            stat = Path(entry.path, "stat").read_text()
-            statm = Path(entry.path, "statm").read_text()
+            stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            statm = Path(entry.path, "statm").read_text().split()
         except OSError:
             continue
         pid = int(entry.name)
-        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[pid] = int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        parents[pid] = int(stat[1])
+        resident = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+        usage[pid] = (resident, int(stat[11]) + int(stat[12]))  # utime + stime
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
         kids = [pid for pid, ppid in parents.items() if ppid == parent]
         tree.update(kids)
         frontier.extend(kids)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return {pid: usage[pid] for pid in tree if pid in usage}
 
 
 def measure_child(script: str, argv: list[str]) -> tuple[Any, float]:
-    """Run `script argv` in a child; its last stdout line as JSON, and peak MB."""
+    """Run `script argv` in a child; its last stdout line as JSON, and peak MB.
+
+    A JSON object result gains `cpu`: CPU seconds of the whole child tree, a
+    steadier figure than wall time on a shared machine.
+    """
     proc = subprocess.Popen(
         [sys.executable, script, *argv], stdout=subprocess.PIPE, text=True
     )
     peak = 0
+    ticks: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            tree = process_tree(proc.pid)
+            peak = max(peak, sum(resident for resident, _ in tree.values()))
+            for pid, (_, used) in tree.items():  # an exited child keeps its last
+                ticks[pid] = max(ticks.get(pid, 0), used)
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -61,4 +70,7 @@ def measure_child(script: str, argv: list[str]) -> tuple[Any, float]:
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"child {argv} failed with {proc.returncode}")
-    return json.loads(out.strip().splitlines()[-1]), peak / 1024 / 1024
+    result = json.loads(out.strip().splitlines()[-1])
+    if isinstance(result, dict):
+        result["cpu"] = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
+    return result, peak / 1024 / 1024
