@@ -337,3 +337,23 @@ def test_voice_compose_page(page, live_server, live, screenshot):
     page.click("button[name=action][value=save]")
     assert page.locator(".errornote").is_visible()
     screenshot("compose-voice-errors")
+
+
+def test_a_refused_sender_is_explained_once_and_nothing_typed_is_lost(
+    page, live_server
+):
+    login(page, live_server)
+    page.goto(f"{live_server.url}/campaigns/new/?channel=sms")
+    page.fill("#id_sender", "A b!")
+    page.fill("#id_text", "Bonjour 😀 offre")
+    page.click("button[name=action][value=save]")
+    page.wait_for_selector("#id_sender_error")
+    sender_rule = page.locator("#field-sender .errorlist, #sender-live").filter(
+        has_text="3"
+    )
+    assert sender_rule.count() == 1  # the server's message, not also the live one
+    assert page.input_value("#id_sender") == "A b!"
+    assert page.input_value("#id_text") == "Bonjour 😀 offre"
+    page.fill("#id_sender", "A b")
+    assert page.locator("#id_sender_error").is_hidden()
+    assert page.locator("#sender-live").is_visible()

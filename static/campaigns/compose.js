@@ -194,20 +194,28 @@
       updateCost();
     }
 
-    function checkSender() {
+    // The server's own error (after a submit) already says it: the live
+    // message takes over only once the sender is being typed again.
+    var serverError = document.getElementById("id_sender_error");
+
+    function checkSender(typing) {
       var value = sender.value.trim();
       var bad = value !== "" && !SMS_SENDER.test(value);
-      senderLive.hidden = !bad;
-      senderLive.textContent = bad ? config.text.senderInvalid : "";
+      if (typing && serverError) {
+        serverError.hidden = true;
+      }
+      var shown = bad && (typing || !serverError);
+      senderLive.hidden = !shown;
+      senderLive.textContent = shown ? config.text.senderInvalid : "";
       sender.setAttribute("aria-invalid", bad ? "true" : "false");
       senderPreview.textContent = value || "36xxx";
     }
 
     textarea.addEventListener("input", update);
     stop.addEventListener("change", update);
-    sender.addEventListener("input", checkSender);
+    sender.addEventListener("input", function () { checkSender(true); });
     update();
-    checkSender();
+    checkSender(false);
   }
 
   function initReview(form) {
