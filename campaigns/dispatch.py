@@ -41,7 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerhub.clients import errors
+from partnerhub.clients import errors, transient
 from unsubscribes.models import Unsubscribe
 
 from . import bulk_sql
@@ -59,8 +59,13 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-RETRYABLE = (errors.RateLimited, errors.ProviderUnavailable, errors.HostUnreachable)
+RETRYABLE = transient.RETRYABLE
+# Answers that may hide a send the provider took: looked up (SMS, by tag) first.
+MAY_HIDE_A_SEND = (errors.ProviderBusy, errors.ProviderUnavailable)
+# Errors that stop the campaign before its first batch: it cannot be sent at all.
+CANNOT_START = (errors.InvalidApiKey, errors.AccessDenied)
 Sleep = Callable[[float], None]
+KeepAlive = Callable[[], None]
 
 
 class DispatchAborted(Exception):
@@ -116,14 +121,18 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
     campaign = Campaign.objects.select_related("account", "audience").get(
         pk=campaign_id
     )
-    adapter = adapter_for(campaign)
+
+    def keep_alive() -> None:
+        renew_lease(campaign, owner)
+
     sent = 0
     try:
+        adapter = _adapter_or_abort(campaign)
         snapshot(campaign)
         reconcile_in_flight(campaign, adapter)
         while batch := next_batch(campaign):
-            renew_lease(campaign, owner)
-            send_batch(campaign, batch, adapter, sleep=sleep)
+            keep_alive()
+            send_batch(campaign, batch, adapter, sleep=sleep, keep_alive=keep_alive)
             sent += 1
     except DispatchAborted as exc:
         finish(campaign, owner, failed_reason=str(exc))
@@ -131,6 +140,22 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
         finish(campaign, owner)
     campaign.refresh_from_db(fields=["status"])
     return DispatchResult(campaign_id, True, campaign.status, sent)
+
+
+def _adapter_or_abort(campaign: Campaign) -> ChannelAdapter:
+    """The channel adapter, or a plain reason why this campaign cannot be sent."""
+    account = campaign.account
+    if not account.is_active:
+        raise DispatchAborted(
+            _("The provider account “%(account)s” is inactive.") % {"account": account}
+        )
+    try:
+        return adapter_for(campaign)
+    except ValueError as exc:  # no API key stored for the account
+        raise DispatchAborted(
+            _("The provider account “%(account)s” has no API key: %(error)s")
+            % {"account": account, "error": exc}
+        ) from exc
 
 
 def snapshot(campaign: Campaign) -> None:
@@ -234,12 +259,23 @@ def batch_targets(batch: DispatchBatch) -> list[Target]:
 
 
 def send_batch(
-    campaign: Campaign, batch: DispatchBatch, adapter: ChannelAdapter, *, sleep: Sleep
+    campaign: Campaign,
+    batch: DispatchBatch,
+    adapter: ChannelAdapter,
+    *,
+    sleep: Sleep,
+    keep_alive: KeepAlive | None = None,
 ) -> None:
-    """One HTTP send; retried only when the provider surely did not take it."""
+    """One HTTP send; retried only when the provider surely did not take it.
+
+    What "surely" means per provider and answer is `transient.ANSWERS`. The lease is
+    renewed around every back-off, so a long wait never lets another worker take
+    over a campaign that is still alive here.
+    """
     targets = batch_targets(batch)
     scheduled = campaign.scheduled_at if campaign.deferred_at_provider else None
-    attempts = int(getattr(settings, "CAMPAIGN_SEND_ATTEMPTS", 4))
+    attempts = int(getattr(settings, "CAMPAIGN_SEND_ATTEMPTS", 8))
+    renew = keep_alive or (lambda: None)
     for attempt in range(1, attempts + 1):
         DispatchBatch.objects.filter(pk=batch.pk).update(attempts=attempt)
         try:
@@ -258,8 +294,11 @@ def send_batch(
                 return
             if attempt == attempts:
                 refuse(batch, exc)
-                raise DispatchAborted(_provider_failed(exc)) from exc
-            sleep(_backoff(attempt, exc))
+                raise DispatchAborted(_provider_kept_failing(exc, attempts)) from exc
+            logger.info(
+                "Batch %s: %s; attempt %s of %s", batch.pk, exc, attempt, attempts
+            )
+            _wait(_backoff(attempt, exc), sleep=sleep, keep_alive=renew)
         except errors.ProviderError as exc:
             refuse(batch, exc)
             raise DispatchAborted(_provider_failed(exc)) from exc
@@ -272,12 +311,13 @@ def _safe_to_retry(
     batch: DispatchBatch, adapter: ChannelAdapter, exc: errors.ProviderError
 ) -> bool:
     """A 5xx may hide an accepted send: where the provider can tell, ask first."""
-    if (
-        not isinstance(exc, errors.ProviderUnavailable)
-        or not adapter.can_lookup_lost_batches
-    ):
+    if not isinstance(exc, MAY_HIDE_A_SEND) or not adapter.can_lookup_lost_batches:
         return True
-    found = adapter.lookup_batch(tag=batch.provider_tag)
+    try:
+        found = adapter.lookup_batch(tag=batch.provider_tag)
+    except errors.ProviderError as lookup_failed:
+        logger.warning("Lookup of batch %s failed: %s", batch, lookup_failed)
+        found = []  # the send was refused with an error body: nothing to find
     if found:
         accept_from_lookup(batch, found)
         return False
@@ -285,9 +325,29 @@ def _safe_to_retry(
 
 
 def _backoff(attempt: int, exc: Exception) -> float:
+    """Exponential back-off, at least the provider's `Retry-After`, both capped."""
     base = float(getattr(settings, "CAMPAIGN_RETRY_BASE_SECONDS", 1.0))
-    retry_after = getattr(exc, "retry_after", None)
-    return max(retry_after or 0, base * 2 ** (attempt - 1))
+    cap = float(getattr(settings, "CAMPAIGN_RETRY_MAX_SECONDS", 60.0))
+    retry_after = getattr(exc, "retry_after", None) or 0
+    return min(cap, max(retry_after, base * 2 ** (attempt - 1)))
+
+
+def _wait(seconds: float, *, sleep: Sleep, keep_alive: KeepAlive) -> None:
+    """Sleep in slices shorter than a third of the lease, renewing it after each."""
+    slice_seconds = max(lease_seconds() / 3, 0.05)
+    left = seconds
+    while left > 0:
+        step = min(left, slice_seconds)
+        sleep(step)
+        left -= step
+        keep_alive()
+
+
+def _provider_kept_failing(exc: errors.ProviderError, attempts: int) -> str:
+    return _("The provider kept failing after %(attempts)s attempts: %(error)s") % {
+        "attempts": attempts,
+        "error": exc,
+    }
 
 
 def _provider_failed(exc: errors.ProviderError) -> str:

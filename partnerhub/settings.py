@@ -187,12 +187,17 @@ PROVIDER_TIMEOUT = (
 )
 
 # --- campaigns ---------------------------------------------------------------
-# A worker that stops renewing its lease (killed) is taken over after this long.
+# A worker that stops renewing its lease (killed) is taken over after this long,
+# plus at most one period of the every-minute "dispatch due campaigns" task.
 CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
     "CAMPAIGN_DISPATCH_LEASE_SECONDS", default=120
 )
-CAMPAIGN_SEND_ATTEMPTS = env.int("CAMPAIGN_SEND_ATTEMPTS", default=4)
+# A batch the provider refused with a transient answer (429, 5xx, "queueing
+# problem") is tried this many times, waiting base * 2^n seconds (at least the
+# provider's Retry-After, at most the cap) in between: about 2 minutes in all.
+CAMPAIGN_SEND_ATTEMPTS = env.int("CAMPAIGN_SEND_ATTEMPTS", default=8)
 CAMPAIGN_RETRY_BASE_SECONDS = env.float("CAMPAIGN_RETRY_BASE_SECONDS", default=1.0)
+CAMPAIGN_RETRY_MAX_SECONDS = env.float("CAMPAIGN_RETRY_MAX_SECONDS", default=60.0)
 
 # --- recipient imports and unsubscribes ---------------------------------------
 RECIPIENT_IMPORT_MAX_BYTES = env.int(

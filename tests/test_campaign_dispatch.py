@@ -11,7 +11,7 @@ from campaigns import dispatch, services
 from campaigns.channels import BatchAccepted, StatusUpdate
 from campaigns.models import BatchStatus, CampaignStatus, DeliveryStatus
 from partnerhub.clients import errors
-from tests.campaign_factories import CampaignFactory, audience_with
+from tests.campaign_factories import AccountFactory, CampaignFactory, audience_with
 from unsubscribes.models import Unsubscribe
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +213,70 @@ def test_status_refresh_settles_the_campaign(provider):
         DeliveryStatus.NOT_DELIVERED: 1,
     }
     assert campaign.settled_at is not None
+
+
+def test_the_lease_is_renewed_during_a_long_back_off(provider, settings):
+    """Another worker must not take over a campaign that is only waiting to retry."""
+    settings.CAMPAIGN_DISPATCH_LEASE_SECONDS = 1
+    settings.CAMPAIGN_RETRY_BASE_SECONDS = 1.0
+    busy = errors.ProviderBusy("Problème de mise en file d'attente", code=500)
+    p = provider(script=[busy, busy, busy])
+    campaign = scheduled_campaign(20)
+    stolen = []
+
+    def sleep(seconds):
+        import time
+
+        time.sleep(seconds)
+        stolen.append(dispatch.claim(campaign.pk, "another-worker"))
+
+    result = dispatch.dispatch(campaign.pk, sleep=sleep)
+    assert result.status == CampaignStatus.SENT
+    assert len(stolen) >= 6 and not any(stolen)  # 1 + 2 + 4 s in slices of 1/3 s
+    assert len(p.received) == 20 and set(p.received.values()) == {1}
+
+
+def test_retry_after_is_honoured_but_capped(provider, settings):
+    settings.CAMPAIGN_RETRY_MAX_SECONDS = 30
+    slow = errors.RateLimited("slow down")
+    slow.retry_after = 3600
+    provider(script=[slow])
+    campaign = scheduled_campaign(5)
+    waits = []
+    dispatch.dispatch(campaign.pk, sleep=waits.append)
+    assert sum(waits) == 30
+    assert statuses(campaign) == {DeliveryStatus.ACCEPTED: 5}
+
+
+def test_a_refused_key_fails_the_campaign_with_its_reason(provider):
+    provider(script=[errors.InvalidApiKey("Clé API incorrecte", code=10)])
+    campaign = scheduled_campaign(700)
+    result = dispatch.dispatch(campaign.pk)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.FAILED
+    assert "Clé API incorrecte" in campaign.status_reason
+    assert statuses(campaign) == {DeliveryStatus.FAILED: 700}
+
+
+def test_an_account_without_key_fails_the_campaign_instead_of_hanging(settings):
+    """No adapter can be built: the campaign ends `failed` at once, never `sending`."""
+    main = AccountFactory(provider="mail")
+    keyless = AccountFactory(provider="mail", name="Agence", parent=main)
+    campaign = CampaignFactory(audience=audience_with(3), account=keyless)
+    services.campaign_send(campaign=campaign)
+    result = dispatch.dispatch(campaign.pk)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.FAILED
+    assert "no API key" in campaign.status_reason
+    assert campaign.lease_owner == ""
+
+
+def test_an_inactive_account_fails_the_campaign(settings):
+    campaign = CampaignFactory(audience=audience_with(3))
+    services.campaign_send(campaign=campaign)
+    campaign.account.is_active = False
+    campaign.account.save()
+    result = dispatch.dispatch(campaign.pk)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.FAILED
+    assert "inactive" in campaign.status_reason

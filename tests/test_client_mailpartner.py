@@ -371,10 +371,17 @@ def test_http_429_is_rate_limited_with_retry_after(client: MailPartnerClient) ->
 
 
 @responses.activate
-def test_http_500_without_body_is_unavailable(client: MailPartnerClient) -> None:
+def test_http_500_without_body_is_ambiguous_for_a_send(
+    client: MailPartnerClient,
+) -> None:
+    """An HTML 500 page may come after the send was queued: never re-sent blindly."""
     responses.post(f"{BASE}/send", status=500, body="<html>oops</html>")
-    with pytest.raises(errors.ProviderUnavailable):
+    with pytest.raises(errors.UnknownOutcome):
         client.send(recipients=[MailRecipient("a@x.fr")], subject="s", html="h")
+    client.session = build_session(read_retries=0)
+    responses.get(f"{BASE}/me", status=500, body="<html>oops</html>")
+    with pytest.raises(errors.ProviderUnavailable):
+        client.me()
 
 
 @responses.activate

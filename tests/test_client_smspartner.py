@@ -380,7 +380,7 @@ def test_lookup(client: SmsPartnerClient) -> None:
         (52, errors.InvalidRequest),
         (96, errors.AccessDenied),
         (992, errors.InvalidRequest),
-        (500, errors.ProviderAPIError),
+        (500, errors.ProviderBusy),
     ],
 )
 @responses.activate
@@ -468,8 +468,11 @@ def test_http_429_500_and_lost_answer(client: SmsPartnerClient) -> None:
     responses.get(f"{BASE}/me", status=429, json={"success": False, "code": 429})
     with pytest.raises(errors.RateLimited):
         client.me()
-    responses.post(f"{BASE}/send", status=502, body="Bad gateway")
+    responses.post(f"{BASE}/send", status=503, body="Service unavailable")
     with pytest.raises(errors.ProviderUnavailable):
+        client.send(phone_numbers="+33600000001", message="m")
+    responses.replace(responses.POST, f"{BASE}/send", status=502, body="Bad gateway")
+    with pytest.raises(errors.UnknownOutcome):
         client.send(phone_numbers="+33600000001", message="m")
     responses.replace(responses.POST, f"{BASE}/send", status=504, body="")
     with pytest.raises(errors.UnknownOutcome):

@@ -145,12 +145,15 @@ def test_mail_lost_response_is_unknown_outcome_but_processed(
     assert MAIL_KEY not in str(row)
 
 
-def test_mail_http_500_fault_is_unavailable_and_not_processed(
+def test_mail_http_500_fault_is_busy_and_not_processed(
     sandbox: Any, mail: MailPartnerClient
 ) -> None:
+    """The sandbox answers the provider's own 500 body; the client calls it busy."""
     sandbox.set_faults([{"fault": "http_500", "provider": "mail", "path": "/send"}])
-    with pytest.raises(errors.ProviderUnavailable):
+    with pytest.raises(errors.ProviderBusy) as info:
         mail.send(recipients=[MailRecipient("a@example.fr")], subject="s", html="h")
+    assert (info.value.status, info.value.code) == (500, 500)
+    assert "file d'attente" in info.value.message
     assert [r["processed"] for r in _logged(sandbox, "mail", "/send")] == [False]
 
 

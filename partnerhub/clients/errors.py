@@ -86,6 +86,11 @@ class TooLateToCancel(CancelRefused):
     """Less than five minutes before the scheduled time."""
 
 
+class ProviderBusy(ProviderAPIError):
+    """A documented transient answer ("500: queueing problem", a 5xx with an error
+    body): the provider says it did nothing with the request; try again later."""
+
+
 class RateLimited(ProviderAPIError):
     """HTTP 429 or the provider's rate-limit code; `retry_after` in seconds if known."""
 

@@ -170,6 +170,7 @@ class MailPartnerClient(SubaccountMixin):
     """Mail Partner API: send, cancel, statuses, unsubscribe list, sub-accounts."""
 
     provider = "mailpartner"
+    short_name = "mail"
     error_table = ERROR_TABLE
 
     def me(self) -> MailAccount:

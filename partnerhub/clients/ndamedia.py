@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from . import errors, http, xmlenvelope
+from . import errors, http, transient, xmlenvelope
 from .xmlenvelope import Keys
 
 logger = logging.getLogger(__name__)
@@ -181,6 +181,7 @@ class NdaMediaClient:
     """Transport, envelope and error handling common to the three NDA Media APIs."""
 
     provider: ClassVar[str] = "ndamedia"
+    short_name: ClassVar[str] = ""  # "mail", "sms", "voice": see transient.ANSWERS
     error_table: ClassVar[ErrorTable] = {"common": {}}
     xml_error_keys: ClassVar[Keys] = xmlenvelope.ERROR_KEYS
 
@@ -295,6 +296,9 @@ class NdaMediaClient:
             return data
         if status >= 500 and data.get("success") is not False:
             raise self._unusable(response, is_send)
+        # An error body, whatever the status: the provider answered and says what
+        # happened. Its documented transient codes (500 "queueing problem") and any
+        # 5xx that is no documented refusal mean it did nothing: `ProviderBusy`.
         code = self._error_code(data)
         cls = self._error_class(code, status, op)
         raise self._error(cls, data, status, response)
@@ -318,13 +322,14 @@ class NdaMediaClient:
     ) -> errors.ProviderError:
         """No readable answer: 5xx is an outage, 2xx garbage after a send is ambiguous.
 
-        A send answered 2xx (or 504, a gateway that gave up waiting) with an
-        unreadable body may well have been accepted: reconcile, never re-send.
+        A send answered 2xx, 500, 502 or 504 with an unreadable body may well have
+        been accepted: reconcile, never re-send. Only a 503 (answered before the
+        application ran) proves it was not.
         """
         status = response.status_code
         cls: type[errors.ProviderError] = errors.MalformedResponse
-        if is_send and (status < 300 or status == 504):
-            cls = errors.UnknownOutcome
+        if is_send and (status < 300 or (status >= 500 and status != 503)):
+            cls = errors.UnknownOutcome  # see transient.ANSWERS: 500/502/504
         elif status >= 500:
             cls = errors.ProviderUnavailable
         elif status in _HTTP_STATUS_ERRORS:
@@ -343,9 +348,12 @@ class NdaMediaClient:
 
     def _error_class(self, code: int | str | None, status: int, op: str) -> ErrorClass:
         table = self.error_table
-        for layer in (table.get(op, {}), table.get("common", {})):
+        busy = transient.busy_codes(self.short_name)
+        for layer in (table.get(op, {}), table.get("common", {}), busy):
             if code is not None and code in layer:
                 return layer[code]
+        if status >= 500:
+            return errors.ProviderBusy
         return _HTTP_STATUS_ERRORS.get(status, errors.ProviderAPIError)
 
     def _error(

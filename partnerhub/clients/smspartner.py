@@ -150,6 +150,7 @@ class SmsPartnerClient(SubaccountMixin):
     """SMS Partner API: sends, cancel, statuses, statistics, STOP list, sub-accounts."""
 
     provider = "smspartner"
+    short_name = "sms"
     error_table = ERROR_TABLE
 
     def me(self) -> SmsAccount:

@@ -154,6 +154,7 @@ class VoicePartnerClient(NdaMediaClient):
     """Voice Partner API: credits, audio files, text-to-speech and voicemail drops."""
 
     provider = "voicepartner"
+    short_name = "voice"
     error_table = ERROR_TABLE
 
     def me(self) -> VoiceAccount:

@@ -20,6 +20,10 @@ from typing import Any
 FAULT_KINDS: dict[str, bool] = {
     "http_500": False,
     "http_429": False,
+    "http_500_html": False,
+    "http_502": False,
+    "http_503": False,
+    "http_504": True,
     "timeout": False,
     "reset": False,
     "slow": True,

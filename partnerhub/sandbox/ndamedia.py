@@ -14,6 +14,7 @@ every other refusal, always with the JSON (or XML) error body.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import threading
@@ -53,8 +54,16 @@ MESSAGES: dict[int, str] = {
     404: "Ressource introuvable",
     405: "Méthode non autorisée",
     429: "Trop de requêtes",
+    500: "Problème de mise en file d'attente",
 }
-HTTP_STATUS: dict[int | str, int] = {1: 401, 10: 401, 404: 404, 405: 405, 429: 429}
+HTTP_STATUS: dict[int | str, int] = {
+    1: 401,
+    10: 401,
+    404: 404,
+    405: 405,
+    429: 429,
+    500: 500,
+}
 
 
 class ApiError(Exception):
@@ -152,6 +161,24 @@ class NdaMediaEmulator:
         except ApiError as exc:
             headers = {**(call.headers if call else {}), **exc.headers}
             return self.render(self.error_body(exc), fmt, exc.status, headers)
+
+    def fault_response(self, kind: str, request: SandboxRequest) -> SandboxResponse:
+        """A switched-on fault answered as the provider answers it (body and code).
+
+        `http_500` is the documented "500: queueing problem" (providers.md §2.20,
+        §4.1), `http_429` the rate-limit refusal with `Retry-After`; both in the
+        format the caller asked for.
+        """
+        fmt = str(request.query.get("_format") or "")
+        if not fmt and request.method != "GET":
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                body = request.json()
+                fmt = str(body.get("_format") or "") if isinstance(body, dict) else ""
+        if kind == "http_429":
+            exc = ApiError(429, status=429, headers={"Retry-After": "1"})
+        else:
+            exc = ApiError(500)
+        return self.render(self.error_body(exc), fmt or "json", exc.status, exc.headers)
 
     # --- plumbing ------------------------------------------------------------------
     def _resolve(self, request: SandboxRequest) -> tuple[Handler, dict[str, str]]:

@@ -15,7 +15,11 @@ control endpoints tests and benchmarks drive:
   `{"advance": seconds}`, `GET /_sandbox/state`.
 
 Fault kinds and whether the emulator *processed* the request (exactly-once tests
-depend on it): `http_500` no, `http_429` no, `timeout` no (waits `delay`, then
+depend on it): `http_500` no (the provider's own error body: Mail/SMS answer HTTP 500
+`{"success":false,"code":500,"message":"Problème de mise en file d'attente"}`),
+`http_429` no (the provider's rate-limit body, `Retry-After: 1`), `http_500_html`,
+`http_502`, `http_503` no (a proxy's HTML page), `http_504` yes (then the proxy's
+page), `timeout` no (waits `delay`, then
 closes without answering), `reset` no (TCP RST before processing), `slow` yes
 (answers after `delay`), `malformed` yes (body truncated and garbled),
 `lost_response` yes (then TCP RST, no answer).
@@ -36,7 +40,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from partnerhub.clients.http import redact
 
-from .faults import FaultPlan, FaultRule, RequestLog
+from .faults import FAULT_KINDS, FaultPlan, FaultRule, RequestLog
 from .registry import build_emulators
 from .state import SandboxConfig
 from .wire import Clock, Emulator, SandboxRequest, SandboxResponse
@@ -53,6 +57,14 @@ PROVIDER_ALIASES = {
 }
 CONTROL_PREFIX = "/_sandbox"
 HTML_500 = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+# Proxy pages: (status, title). Which of them the application processed first is
+# in FAULT_KINDS (a 504 is answered after the provider took the request).
+GATEWAY_PAGES = {
+    "http_500_html": (500, "Internal Server Error"),
+    "http_502": (502, "Bad Gateway"),
+    "http_503": (503, "Service Unavailable"),
+    "http_504": (504, "Gateway Timeout"),
+}
 
 
 def provider_name(emulator: Emulator) -> str:
@@ -168,12 +180,16 @@ class SandboxServer:
             handler.drop_connection()
             return None
         if kind in ("http_500", "http_429"):
-            return handler.reply(_fault_response(kind))
+            return handler.reply(_fault_response(kind, emulator, request))
+        if kind in GATEWAY_PAGES and not FAULT_KINDS[kind]:
+            return handler.reply(_gateway_page(kind))
         response = self._call(emulator, request)
         entry["processed"] = True
         if kind == "lost_response":
             handler.reset_connection()
             return None
+        if kind in GATEWAY_PAGES:
+            return handler.reply(_gateway_page(kind))
         if kind == "slow":
             self.stopping.wait(rule.delay_or(2.0))  # type: ignore[union-attr]
         if kind == "malformed":
@@ -271,11 +287,25 @@ def _json(request: SandboxRequest) -> dict[str, Any]:
     return data
 
 
-def _fault_response(kind: str) -> SandboxResponse:
+def _fault_response(
+    kind: str, emulator: Emulator, request: SandboxRequest
+) -> SandboxResponse:
+    """`http_500` / `http_429` in the provider's own error body, as it answers them."""
+    answer = getattr(emulator, "fault_response", None)
+    if callable(answer):
+        response: SandboxResponse = answer(kind, request)
+        return response
     if kind == "http_429":
         body = {"success": False, "code": 429, "message": "Too many requests"}
         return SandboxResponse.json(429, body, **{"Retry-After": "1"})
     return SandboxResponse(500, HTML_500, "text/html; charset=utf-8")
+
+
+def _gateway_page(kind: str) -> SandboxResponse:
+    """What a reverse proxy in front of the provider answers: an HTML error page."""
+    status, title = GATEWAY_PAGES[kind]
+    page = f"<html><body><h1>{status} {title}</h1></body></html>".encode()
+    return SandboxResponse(status, page, "text/html; charset=utf-8")
 
 
 class SandboxHandler(BaseHTTPRequestHandler):

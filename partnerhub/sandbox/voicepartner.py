@@ -44,6 +44,7 @@ INT_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",  # INFERRED: no 5xx body is documented for Voice
 }
 CANCEL_REFUSALS = {
     "cancelled": "CAMPAIGN_ALREADY_CANCELLED",

@@ -134,6 +134,12 @@ class PecMassivaSandbox:
             except _Refused as refused:
                 return refused.response
 
+    def fault_response(self, kind: str, request: SandboxRequest) -> SandboxResponse:
+        """A switched-on fault in the OAS error shape (`{success: false, message}`)."""
+        if kind == "http_429":
+            return _Refused(429, RATE_LIMITED, **{"Retry-After": "1"}).response
+        return _Refused(500, "Internal Server Error").response
+
     # --- POST /send -----------------------------------------------------------------
     def _send(self, request: SandboxRequest, _: str) -> SandboxResponse:
         now = self.clock.now()
