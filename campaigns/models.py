@@ -353,6 +353,9 @@ class RecipientImport(models.Model):
     )
     phase = models.CharField(max_length=10, blank=True, editable=False)
     cancel_requested = models.BooleanField(default=False, editable=False)
+    # Written by the running worker at every batch: a running import whose
+    # heartbeat is older than RECIPIENT_IMPORT_STALE_SECONDS lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     bytes_read = models.PositiveBigIntegerField(default=0, editable=False)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)

@@ -62,6 +62,17 @@ def due_campaign_ids(limit: int = 50) -> list[int]:
         return list(due.values_list("pk", flat=True)[:limit])
 
 
+def abandoned_campaign_ids(limit: int = 50) -> list[int]:
+    """Campaigns left `sending` by a worker whose lease ran out (it died)."""
+    return list(
+        Campaign.objects.filter(
+            status=CampaignStatus.SENDING, lease_until__lt=timezone.now()
+        )
+        .order_by("lease_until")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def recent_campaign_ids_to_refresh() -> list[int]:
     """Unsettled campaigns dispatched recently (past 48 h they get one last pass that
     settles what the provider never finalised as `unknown`)."""

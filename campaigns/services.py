@@ -457,10 +457,31 @@ def campaign_test_send(
 
 
 def campaigns_dispatch_due() -> list[int]:
-    """Ids of scheduled campaigns whose time has come (claimed later, one by one)."""
-    from .selectors import due_campaign_ids
+    """Ids of campaigns to dispatch now (each claimed later, by compare-and-set).
 
-    return due_campaign_ids()
+    Scheduled campaigns whose time has come, and `sending` ones whose worker
+    stopped renewing its lease (killed, machine lost): those are taken over here,
+    so a dead worker's campaign resumes within one lease plus one period of the
+    every-minute task, on any broker.
+    """
+    from .selectors import abandoned_campaign_ids, due_campaign_ids
+
+    return [*due_campaign_ids(), *abandoned_campaign_ids()]
+
+
+@dataclass(frozen=True)
+class DueDispatch:
+    marked_sent: int
+    enqueued: tuple[int, ...]
+
+
+def campaigns_enqueue_due() -> DueDispatch:
+    """The every-minute job: settle deferred sends, enqueue what is due or abandoned."""
+    marked = campaigns_mark_deferred_sent()
+    ids = campaigns_dispatch_due()
+    for campaign_id in ids:
+        enqueue_dispatch(campaign_id)
+    return DueDispatch(marked_sent=marked, enqueued=tuple(ids))
 
 
 def campaigns_mark_deferred_sent() -> int:

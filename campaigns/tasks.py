@@ -16,13 +16,10 @@ def dispatch_campaign(campaign_id: int) -> str:
     return f"campaign {campaign_id}: claimed={result.claimed} status={result.status}"
 
 
-def dispatch_due_campaigns() -> int:
-    """Every minute: dispatch due campaigns (each claimed by compare-and-set)."""
-    services.campaigns_mark_deferred_sent()
-    ids = services.campaigns_dispatch_due()
-    for campaign_id in ids:
-        services.enqueue_dispatch(campaign_id)
-    return len(ids)
+def dispatch_due_campaigns() -> str:
+    """Every minute: enqueue due campaigns and take over abandoned ones."""
+    result = services.campaigns_enqueue_due()
+    return f"enqueued {len(result.enqueued)} campaign(s): {list(result.enqueued)}"
 
 
 def refresh_recent_statuses() -> int:

@@ -46,7 +46,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     PeriodicTask(
         "fail-stale-imports",
         "campaigns.imports.tasks.fail_stale_imports",
-        minutes=10,
+        minutes=1,
         description="Mark recipient imports whose worker died as failed.",
     ),
     PeriodicTask(

@@ -280,3 +280,35 @@ def test_an_inactive_account_fails_the_campaign(settings):
     campaign.refresh_from_db()
     assert result.status == CampaignStatus.FAILED
     assert "inactive" in campaign.status_reason
+
+
+def test_the_periodic_task_takes_over_a_campaign_whose_worker_died(
+    provider, monkeypatch
+):
+    """Issue #11 failure 2: a `sending` campaign with an expired lease was never
+    enqueued again; only `scheduled` ones were."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns import tasks
+
+    p = provider()
+    campaign = scheduled_campaign(1200)
+    assert dispatch.claim(campaign.pk, "worker-that-dies")
+    campaign.refresh_from_db()
+    dispatch.snapshot(campaign)
+    enqueued = []
+    monkeypatch.setattr(services, "enqueue_dispatch", enqueued.append)
+
+    tasks.dispatch_due_campaigns()
+    assert enqueued == []  # the lease still runs: the worker may be alive
+
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    tasks.dispatch_due_campaigns()
+    assert enqueued == [campaign.pk]
+    result = dispatch.dispatch(campaign.pk)
+    assert result.claimed and result.status == CampaignStatus.SENT
+    assert len(p.received) == 1200 and set(p.received.values()) == {1}
