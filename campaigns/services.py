@@ -7,6 +7,7 @@ provider errors. Provider calls never run inside a database transaction.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,6 +103,8 @@ DRAFT_FIELDS = frozenset(
 # Unit prices used for the estimate, in the unit of each provider's credits.
 DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -467,6 +470,34 @@ def campaigns_dispatch_due() -> list[int]:
     from .selectors import abandoned_campaign_ids, due_campaign_ids
 
     return [*due_campaign_ids(), *abandoned_campaign_ids()]
+
+
+@dataclass(frozen=True)
+class RecentRefresh:
+    changed: dict[int, int]  # campaign id -> deliveries updated
+    failed: dict[int, str]  # campaign id -> provider error
+
+
+def campaigns_refresh_recent() -> RecentRefresh:
+    """The periodic status refresh: every campaign sent in the last 48 hours.
+
+    One provider failing must not stop the others: its error is reported and
+    the next run tries again.
+    """
+    from .selectors import recent_campaign_ids_to_refresh
+
+    changed: dict[int, int] = {}
+    failed: dict[int, str] = {}
+    ids = recent_campaign_ids_to_refresh()
+    for campaign in Campaign.objects.filter(pk__in=ids).select_related("account"):
+        try:
+            changed[campaign.pk] = campaign_refresh_statuses(campaign=campaign)
+        except (errors.ProviderError, ValueError) as exc:  # ValueError: no key
+            logger.warning(
+                "Status refresh failed for campaign %s: %s", campaign.pk, exc
+            )
+            failed[campaign.pk] = str(exc)
+    return RecentRefresh(changed=changed, failed=failed)
 
 
 @dataclass(frozen=True)

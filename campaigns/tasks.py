@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from . import dispatch, services
-from .models import Campaign
-from .selectors import recent_campaign_ids_to_refresh
-
-logger = logging.getLogger(__name__)
 
 
 def dispatch_campaign(campaign_id: int) -> str:
@@ -22,12 +16,10 @@ def dispatch_due_campaigns() -> str:
     return f"enqueued {len(result.enqueued)} campaign(s): {list(result.enqueued)}"
 
 
-def refresh_recent_statuses() -> int:
+def refresh_recent_statuses() -> str:
     """Every few minutes: pull statuses of campaigns sent in the last 48 hours."""
-    changed = 0
-    for campaign in Campaign.objects.filter(pk__in=recent_campaign_ids_to_refresh()):
-        try:
-            changed += services.campaign_refresh_statuses(campaign=campaign)
-        except Exception:  # one provider failing must not stop the others
-            logger.exception("Status refresh failed for campaign %s", campaign.pk)
-    return changed
+    result = services.campaigns_refresh_recent()
+    return (
+        f"{sum(result.changed.values())} deliveries updated in "
+        f"{len(result.changed)} campaign(s); {len(result.failed)} failed"
+    )

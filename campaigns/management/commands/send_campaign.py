@@ -36,10 +36,16 @@ class Command(BaseCommand):
                 "(another worker may hold it)."
             )
         counts = services_counts(campaign)
-        self.stdout.write(
+        summary = (
             f"Campaign {campaign.pk}: {result.status}, {result.batches_sent} batches; "
             + ", ".join(f"{k}: {v}" for k, v in counts.items())
         )
+        self.stdout.write(summary)
+        if result.status == CampaignStatus.FAILED:
+            campaign.refresh_from_db(fields=["status_reason"])
+            raise CommandError(
+                f"Campaign {campaign.pk} failed: {campaign.status_reason}"
+            )
 
 
 def services_counts(campaign: Campaign) -> dict[str, int]:

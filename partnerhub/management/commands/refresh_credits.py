@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from partnerhub.clients.errors import ProviderError
 from partnerhub.models import Provider, ProviderAccount
@@ -25,4 +25,4 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"{account}: {account.credits} {account.credits_unit}")
         if failures:
-            self.stderr.write(f"{failures} account(s) could not be refreshed.")
+            raise CommandError(f"{failures} account(s) could not be refreshed.")
