@@ -39,10 +39,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before django_q: its `qcluster` command is shadowed by ours (bounded stop).
+    "partnerhub.apps.PartnerHubConfig",
     "django_q",
     "django_tables2",
     "django_filters",
-    "partnerhub.apps.PartnerHubConfig",
     "campaigns",
     "unsubscribes",
     "pec",
@@ -117,6 +118,9 @@ Q_CLUSTER: dict[str, object] = {
     # daemonic worker process may not start.
     "daemonize_workers": False,
 }
+# On SIGTERM/Ctrl-C, busy workers get this long to finish their task before the
+# cluster ends them (partnerhub/qcluster.py); tasks are safe to cut short.
+Q_STOP_GRACE_SECONDS = env.float("Q_STOP_GRACE_SECONDS", default=20.0)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

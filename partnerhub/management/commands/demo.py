@@ -7,6 +7,7 @@ others are stopped too, so nothing is left running behind the user's back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from partnerhub import demo_data
 
+# Ctrl-C or SIGTERM: the worker may finish its task for WORKER_GRACE_SECONDS (its
+# Q_STOP_GRACE_SECONDS), then ends it; every child is gone after STOP_GRACE_SECONDS.
+WORKER_GRACE_SECONDS = 5
 STOP_GRACE_SECONDS = 10
 
 
@@ -65,8 +69,13 @@ class Command(BaseCommand):
         return commands
 
     def _run(self, commands: dict[str, list[str]], logins: list, url: str) -> None:
+        # Each child leads its own process group, so a stop can end its whole
+        # tree (the worker's sentinel and pool too), never leaving orphans.
+        env = {**os.environ, "Q_STOP_GRACE_SECONDS": str(WORKER_GRACE_SECONDS)}
         processes = {
-            name: subprocess.Popen(argv, cwd=settings.BASE_DIR)  # noqa: S603
+            name: subprocess.Popen(  # noqa: S603
+                argv, cwd=settings.BASE_DIR, env=env, start_new_session=True
+            )
             for name, argv in commands.items()
         }
         self._print_logins(logins, url=url)
@@ -95,10 +104,11 @@ class Command(BaseCommand):
                 process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for process in processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # what is left of its tree
+            process.wait()
         self.stdout.write("PartnerHub stopped.")
 
     def _print_logins(self, logins: list, url: str | None) -> None:
