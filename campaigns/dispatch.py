@@ -15,6 +15,8 @@ The rules that make it safe to kill a worker at any point:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -84,6 +86,12 @@ def lease_seconds() -> int:
     return int(getattr(settings, "CAMPAIGN_DISPATCH_LEASE_SECONDS", 120))
 
 
+def worker_identity() -> str:
+    """`pid@host:nonce` (≤ 40 chars): which process holds a campaign's lease."""
+    host = socket.gethostname()[:20]
+    return f"{os.getpid()}@{host}:{uuid.uuid4().hex[:8]}"
+
+
 def claim(campaign_id: int, owner: str) -> bool:
     """Compare-and-set to `sending`; True only for the one worker that won."""
     now = timezone.now()
@@ -115,7 +123,7 @@ def renew_lease(campaign: Campaign, owner: str) -> None:
 
 def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
     """Run (or resume) one campaign's dispatch; safe to call any number of times."""
-    owner = uuid.uuid4().hex
+    owner = worker_identity()
     if not claim(campaign_id, owner):
         return DispatchResult(campaign_id, claimed=False)
     campaign = Campaign.objects.select_related("account", "audience").get(

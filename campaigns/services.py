@@ -465,7 +465,7 @@ def campaigns_dispatch_due() -> list[int]:
     Scheduled campaigns whose time has come, and `sending` ones whose worker
     stopped renewing its lease (killed, machine lost): those are taken over here,
     so a dead worker's campaign resumes within one lease plus one period of the
-    every-minute task, on any broker.
+    every-minute task plus one 30 s scheduler cycle, on any broker.
     """
     from .selectors import abandoned_campaign_ids, due_campaign_ids
 

@@ -192,7 +192,8 @@ PROVIDER_TIMEOUT = (
 
 # --- campaigns ---------------------------------------------------------------
 # A worker that stops renewing its lease (killed) is taken over after this long,
-# plus at most one period of the every-minute "dispatch due campaigns" task.
+# plus at most one period of the every-minute "dispatch due campaigns" task and
+# one 30 s cycle of django-q2's scheduler: 120 + 60 + 30 = 210 s by default.
 CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
     "CAMPAIGN_DISPATCH_LEASE_SECONDS", default=120
 )
