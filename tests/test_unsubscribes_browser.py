@@ -6,6 +6,7 @@ import pytest
 
 from partnerhub.clients.factory import get_mailpartner_client, get_smspartner_client
 from tests.factories import PASSWORD, UserFactory
+from unsubscribes import tasks
 from unsubscribes.models import Unsubscribe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,7 +42,11 @@ def test_add_sync_see_provider_entries_and_export(
     assert page.locator(".un-table tbody tr").count() == 1
 
     page.click("text=Sync now")
-    page.wait_for_selector(".messagelist .success")
+    page.wait_for_selector("text=The sync has started in the background")
+    assert page.locator("text=waiting for a worker").count() == 2
+    screenshot("unsubscribes-sync-queued")
+    tasks.sync_unsubscribes()  # what the worker runs; the page polls, then reloads
+    page.wait_for_selector(".un-sync .ph-badge-ok >> nth=1", timeout=15_000)
     rows = page.locator(".un-table tbody")
     assert "from.provider@example.fr" in rows.inner_text()
     assert "+33698765432" in rows.inner_text()

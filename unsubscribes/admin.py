@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import services
 from .models import SmsReply, Unsubscribe, UnsubscribeSync
@@ -77,16 +76,15 @@ class UnsubscribeAdmin(admin.ModelAdmin):
         if not request.user.has_perm("unsubscribes.sync_unsubscribe"):
             self.message_user(request, _("You may not run a sync."), messages.ERROR)
             return
-        for result in services.unsubscribes_sync_all():
-            level = messages.ERROR if result.error else messages.SUCCESS
-            text = ngettext(
-                "%(channel)s: %(pulled)d entry pulled, %(pushed)d pushed, "
-                "%(deleted)d deleted. %(error)s",
-                "%(channel)s: %(pulled)d entries pulled, %(pushed)d pushed, "
-                "%(deleted)d deleted. %(error)s",
-                result.pulled,
-            ) % {**vars(result), "error": result.error}
-            self.message_user(request, text, level)
+        services.unsubscribes_sync_request()
+        self.message_user(
+            request,
+            _(
+                "The sync has started in the background; the unsubscribes page "
+                "shows when it is done."
+            ),
+            messages.INFO,
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -92,6 +92,8 @@ class UnsubscribeSync(models.Model):
         _("channel"), max_length=8, choices=Channel.choices, unique=True
     )
     running_since = models.DateTimeField(_("running since"), null=True, blank=True)
+    # Set by "Sync now": the sync is queued for a worker until it starts.
+    requested_at = models.DateTimeField(_("last requested"), null=True, blank=True)
     started_at = models.DateTimeField(_("last started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
     succeeded_at = models.DateTimeField(_("last success"), null=True, blank=True)
@@ -113,6 +115,16 @@ class UnsubscribeSync(models.Model):
     @property
     def ok(self) -> bool:
         return self.finished_at is not None and not self.error
+
+    @property
+    def state(self) -> str:
+        """`running`, `queued` (asked for, no worker yet), `done` or `never`."""
+        if self.running_since:
+            return "running"
+        started = self.started_at
+        if self.requested_at and (started is None or self.requested_at > started):
+            return "queued"
+        return "done" if self.finished_at else "never"
 
 
 class ReplyKind(models.TextChoices):

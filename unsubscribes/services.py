@@ -24,7 +24,13 @@ from partnerhub.clients import errors
 from .models import Channel, Source, Unsubscribe
 from .providers import ProviderList, provider_list
 from .replies import ReplyOutcome, sms_reply_receive
-from .sync import SyncResult, push_removal, unsubscribes_sync, unsubscribes_sync_all
+from .sync import (
+    SyncResult,
+    push_removal,
+    unsubscribes_sync,
+    unsubscribes_sync_all,
+    unsubscribes_sync_request,
+)
 
 __all__ = [
     "AddResult",
@@ -39,6 +45,7 @@ __all__ = [
     "unsubscribes_import_csv",
     "unsubscribes_sync",
     "unsubscribes_sync_all",
+    "unsubscribes_sync_request",
 ]
 
 INVALID_EMAIL = _("Enter a valid email address.")

@@ -90,6 +90,25 @@ def unsubscribes_sync_all() -> list[SyncResult]:
     return [unsubscribes_sync(channel=channel) for channel in Channel.values]
 
 
+def unsubscribes_sync_request() -> None:
+    """ "Sync now": queue the sync for a worker and mark every channel as asked for.
+
+    The provider calls never run inside a web request: a slow provider (three
+    20 s read timeouts and back-off) would outlast the proxy's timeout.
+    """
+    from django_q.tasks import async_task
+
+    now = timezone.now()
+    for channel in Channel.values:
+        UnsubscribeSync.objects.get_or_create(channel=channel)
+    UnsubscribeSync.objects.update(requested_at=now)
+    transaction.on_commit(
+        lambda: async_task(
+            "unsubscribes.tasks.sync_unsubscribes", task_name="unsubscribes-sync-now"
+        )
+    )
+
+
 def _claim(channel: str) -> bool:
     now = timezone.now()
     UnsubscribeSync.objects.get_or_create(channel=channel)

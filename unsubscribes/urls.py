@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("import/", views.unsubscribe_import, name="import"),
     path("export/", views.unsubscribe_export, name="export"),
     path("sync/", views.unsubscribe_sync, name="sync"),
+    path("sync/status.json", views.unsubscribe_sync_status, name="sync_status"),
     path("hooks/sms/<str:token>/", views.sms_reply_hook, name="sms_reply_hook"),
 ]

@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -154,40 +153,21 @@ def _export_rows(rows: Any) -> Any:
 @permission_required("unsubscribes.sync_unsubscribe", raise_exception=True)
 @require_POST
 def unsubscribe_sync(request: HttpRequest) -> HttpResponse:
-    """Runs inline: the lists are small and the user wants the result at once."""
-    for result in services.unsubscribes_sync_all():
-        _sync_message(request, result)
+    """Queues the sync for a worker; the list page follows it until it is done."""
+    services.unsubscribes_sync_request()
+    messages.info(
+        request,
+        _("The sync has started in the background; this page shows when it is done."),
+    )
     return redirect(reverse("unsubscribes:list"))
 
 
-def _sync_message(request: HttpRequest, result: services.SyncResult) -> None:
-    label = {"email": _("Email"), "sms": _("SMS")}[result.channel]
-    if result.skipped:
-        messages.info(request, _("%s: a sync is already running.") % label)
-        return
-    counts = {
-        "label": label,
-        "pulled": result.pulled,
-        "pushed": result.pushed,
-        "deleted": result.deleted,
-    }
-    text = (
-        _(
-            "%(label)s: %(pulled)s pulled from the provider, %(pushed)s pushed, "
-            "%(deleted)s deleted."
-        )
-        % counts
-    )
-    if result.conflicts:
-        text += " " + ngettext(
-            "%d conflict kept suppressed.", "%d conflicts kept suppressed.",
-            result.conflicts,
-        ) % result.conflicts  # fmt: skip
-    if result.error:
-        messages.error(request, text + " " + _("Stopped by a provider error, "
-                       "resumed at the next sync: %s") % result.error)  # fmt: skip
-    else:
-        messages.success(request, text)
+@permission_required("unsubscribes.view_unsubscribe", raise_exception=True)
+def unsubscribe_sync_status(request: HttpRequest) -> JsonResponse:
+    """Polled by the list page while a sync is queued or running."""
+    states = {sync.channel: sync.state for sync in selectors.sync_states()}
+    busy = any(state in ("queued", "running") for state in states.values())
+    return JsonResponse({"channels": states, "busy": busy})
 
 
 @csrf_exempt
