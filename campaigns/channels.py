@@ -70,9 +70,9 @@ class ChannelAdapter(Protocol):
 class EmailAdapter:
     can_lookup_lost_batches = False
 
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(self, campaign: Campaign, *, interactive: bool = False) -> None:
         self.campaign = campaign
-        self.client = get_mailpartner_client(campaign.account)
+        self.client = get_mailpartner_client(campaign.account, interactive=interactive)
 
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
@@ -121,9 +121,9 @@ class EmailAdapter:
 class SmsAdapter:
     can_lookup_lost_batches = True
 
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(self, campaign: Campaign, *, interactive: bool = False) -> None:
         self.campaign = campaign
-        self.client = get_smspartner_client(campaign.account)
+        self.client = get_smspartner_client(campaign.account, interactive=interactive)
 
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
@@ -181,9 +181,9 @@ def _sms_update(s: object) -> StatusUpdate:
 class VoiceAdapter:
     can_lookup_lost_batches = False
 
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(self, campaign: Campaign, *, interactive: bool = False) -> None:
         self.campaign = campaign
-        self.client = get_voicepartner_client(campaign.account)
+        self.client = get_voicepartner_client(campaign.account, interactive=interactive)
 
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
@@ -221,6 +221,9 @@ ADAPTERS: dict[str, type[EmailAdapter | SmsAdapter | VoiceAdapter]] = {
 }
 
 
-def adapter_for(campaign: Campaign) -> ChannelAdapter:
-    """The seam tests may replace to fake a provider."""
-    return ADAPTERS[campaign.channel](campaign)
+def adapter_for(campaign: Campaign, *, interactive: bool = False) -> ChannelAdapter:
+    """The seam tests may replace to fake a provider.
+
+    `interactive` (a test send, while a person waits): short timeout, no retry.
+    """
+    return ADAPTERS[campaign.channel](campaign, interactive=interactive)

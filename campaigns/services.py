@@ -103,6 +103,7 @@ DRAFT_FIELDS = frozenset(
 # Unit prices used for the estimate, in the unit of each provider's credits.
 DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)
+AUDIO_FILES_CACHE_SECONDS = 300
 
 logger = logging.getLogger(__name__)
 
@@ -215,21 +216,31 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
     return found
 
 
-def voice_audio_files(*, account: ProviderAccount) -> list[tuple[str, str]] | None:
+def voice_audio_files(
+    *, account: ProviderAccount, refresh: bool = False
+) -> list[tuple[str, str]] | None:
     """(token, label) of the account's validated audio files; None if unreachable.
 
     The compose page must still open when Voice Partner is down: the text-to-speech
-    part works without the list.
+    part works without the list. The list is kept for a few minutes per account
+    (files change rarely; `/audios` is rate-limited); `refresh` asks again.
     """
+    from django.core.cache import cache
+
     from partnerhub.clients.factory import get_voicepartner_client
 
+    key = f"voice-audio-files:{account.pk}"
+    if not refresh and (cached := cache.get(key)) is not None:
+        return [tuple(pair) for pair in cached]  # type: ignore[misc]
     try:
-        files = get_voicepartner_client(account).audios()
+        files = get_voicepartner_client(account, interactive=True).audios()
     except (errors.ProviderError, ValueError):
         return None
-    return [
+    found = [
         (f.token, f"{f.name} ({f.duration})" if f.duration else f.name) for f in files
     ]
+    cache.set(key, found, AUDIO_FILES_CACHE_SECONDS)
+    return found
 
 
 def unit_cost(channel: str) -> Decimal:
@@ -455,7 +466,9 @@ def campaign_test_send(
     if unsubscribed and not allow_unsubscribed:
         raise ValidationError(TEST_ADDRESS_UNSUBSCRIBED, code="unsubscribed")
     warning = str(UNSUBSCRIBED_TEST_ADDRESS) if unsubscribed else ""
-    message_id = adapter_for(campaign).test_send(address=address)
+    # A person waits on the page: one short try, never a retry (a retried send
+    # could arrive twice); a slow provider is reported, not waited for.
+    message_id = adapter_for(campaign, interactive=True).test_send(address=address)
     return TestSendOutcome(message_id, warning)
 
 

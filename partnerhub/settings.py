@@ -189,6 +189,8 @@ PROVIDER_TIMEOUT = (
     env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05),
     env.float("PROVIDER_READ_TIMEOUT", default=20.0),
 )
+# Calls a person waits for on a page (test send, audio list): one try, this long.
+PROVIDER_INTERACTIVE_TIMEOUT = env.float("PROVIDER_INTERACTIVE_TIMEOUT", default=8.0)
 
 # --- campaigns ---------------------------------------------------------------
 # A worker that stops renewing its lease (killed) is taken over after this long,

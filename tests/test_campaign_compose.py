@@ -229,6 +229,19 @@ def test_voice_compose_lists_the_accounts_audio_files(marketing, sandbox_setting
     assert response.context["form"].audio_files_available
 
 
+def test_voice_audio_list_is_cached_per_account_with_a_refresh_link(
+    marketing, sandbox_settings
+):
+    AccountFactory(provider="voice")
+    create = reverse("campaigns:create") + "?channel=voice"
+    marketing.get(create)
+    page = marketing.get(create).content.decode()
+    assert len(sandbox_settings.requests(provider="voice", path="/audios")) == 1
+    assert "Reload the list of audio files" in page
+    marketing.get(create + "&refresh_audio=1")
+    assert len(sandbox_settings.requests(provider="voice", path="/audios")) == 2
+
+
 def test_voice_compose_still_opens_when_the_provider_is_down(marketing, settings):
     settings.VOICEPARTNER_API_URL = "http://127.0.0.1:9/v1"
     AccountFactory(provider="voice")
@@ -342,7 +355,7 @@ def test_test_send_shows_provider_errors_clearly(marketing, monkeypatch):
         def test_send(self, *, address):
             raise errors.InsufficientCredits("Crédit insuffisant", code=11)
 
-    monkeypatch.setattr(services, "adapter_for", lambda c: Refusing())
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: Refusing())
     post = sms_post(campaign.account, campaign.audience, action="test")
     post["test-address"] = "+33612345678"
     response = marketing.post(reverse("campaigns:test_send", args=[campaign.pk]), post)
@@ -350,6 +363,29 @@ def test_test_send_shows_provider_errors_clearly(marketing, monkeypatch):
     shown = [str(m) for m in response.context["messages"]]
     assert "The account has not enough credits." in shown
     assert "+33612345678" in response.content.decode()  # address kept
+
+
+def test_a_slow_provider_does_not_hold_the_test_send_page(
+    marketing, sandbox_settings, settings
+):
+    """One short try, never a retry: the page says so instead of waiting 60 s."""
+    import time
+
+    settings.PROVIDER_INTERACTIVE_TIMEOUT = 1.0
+    sandbox_settings.set_faults(
+        [{"provider": "mail", "path": "/send", "fault": "timeout", "delay": 5}]
+    )
+    campaign = CampaignFactory(audience=audience_with(1))
+    post = email_post(campaign.account, campaign.audience, action="test")
+    post["test-address"] = "moi@example.fr"
+    started = time.monotonic()
+    response = marketing.post(reverse("campaigns:test_send", args=[campaign.pk]), post)
+    took = time.monotonic() - started
+    assert response.status_code == 200
+    assert took < 4, took
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("did not answer in time" in m for m in shown)
+    assert len(sandbox_settings.requests(provider="mail", path="/send")) == 1
 
 
 def test_sms_test_send_through_the_sandbox(marketing, sandbox_settings):
@@ -480,8 +516,8 @@ def test_cancel_refused_by_the_provider_is_a_clear_message(marketing, monkeypatc
     from tests.test_campaign_services import CancellingProvider
 
     provider = CancellingProvider(refuse=errors.AlreadySent("déjà envoyé", code=7))
-    monkeypatch.setattr(dispatch, "adapter_for", lambda c: provider)
-    monkeypatch.setattr(services, "adapter_for", lambda c: provider)
+    monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: provider)
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: provider)
     campaign = CampaignFactory(audience=audience_with(2))
     services.campaign_schedule(
         campaign=campaign, scheduled_at=next_five_minutes(), deferred_at_provider=True

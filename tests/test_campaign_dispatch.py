@@ -65,8 +65,8 @@ def provider(monkeypatch):
 
     def install(**kwargs):
         box["p"] = ScriptedProvider(**kwargs)
-        monkeypatch.setattr(dispatch, "adapter_for", lambda c: box["p"])
-        monkeypatch.setattr(services, "adapter_for", lambda c: box["p"])
+        monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: box["p"])
+        monkeypatch.setattr(services, "adapter_for", lambda c, **kw: box["p"])
         return box["p"]
 
     return install

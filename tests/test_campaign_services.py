@@ -54,8 +54,8 @@ class CancellingProvider:
 def provider(monkeypatch):
     def install(**kwargs):
         p = CancellingProvider(**kwargs)
-        monkeypatch.setattr(dispatch, "adapter_for", lambda c: p)
-        monkeypatch.setattr(services, "adapter_for", lambda c: p)
+        monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: p)
+        monkeypatch.setattr(services, "adapter_for", lambda c, **kw: p)
         return p
 
     return install

@@ -21,8 +21,8 @@ def refusing_provider(monkeypatch):
     provider = ScriptedProvider(
         script=[errors.InsufficientCredits("Crédits insuffisants", code=11)]
     )
-    monkeypatch.setattr(dispatch, "adapter_for", lambda c: provider)
-    monkeypatch.setattr(services, "adapter_for", lambda c: provider)
+    monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: provider)
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: provider)
     return provider
 
 
@@ -38,8 +38,8 @@ def test_send_campaign_exits_non_zero_when_the_campaign_fails(refusing_provider)
 
 def test_send_campaign_exits_zero_when_sent(monkeypatch):
     provider = ScriptedProvider()
-    monkeypatch.setattr(dispatch, "adapter_for", lambda c: provider)
-    monkeypatch.setattr(services, "adapter_for", lambda c: provider)
+    monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: provider)
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: provider)
     campaign = CampaignFactory(audience=audience_with(3))
     call_command("send_campaign", campaign.pk, stdout=StringIO())
     campaign.refresh_from_db()
@@ -60,8 +60,8 @@ def test_refresh_statuses_exits_non_zero_when_a_campaign_cannot_be_refreshed(
     monkeypatch,
 ):
     provider = ScriptedProvider()
-    monkeypatch.setattr(dispatch, "adapter_for", lambda c: provider)
-    monkeypatch.setattr(services, "adapter_for", lambda c: provider)
+    monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: provider)
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: provider)
     campaign = CampaignFactory(audience=audience_with(2))
     call_command("send_campaign", campaign.pk, stdout=StringIO())
 

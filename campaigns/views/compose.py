@@ -111,8 +111,11 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
     (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
     (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
     (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
-    (errors.UnknownOutcome, _("The provider's answer was lost: the test may have "
-                              "left. Check before sending another one.")),
+    (errors.ProviderBusy, _("The provider is busy and took nothing: try again in "
+                            "a moment.")),
+    (errors.UnknownOutcome, _("The provider did not answer in time, or its answer "
+                              "was lost: the test may still arrive. Check before "
+                              "sending another one.")),
     (errors.TransportError, _("The provider could not be reached: try again in a "
                               "moment.")),
     (errors.ProviderError, _("The provider refused: %(detail)s")),
@@ -205,7 +208,12 @@ def draft_form(request: HttpRequest, campaign: Campaign) -> DraftForm:
     data = request.POST if request.method == "POST" else None
     if form_class is VoiceDraftForm:
         account = voice_account(request, campaign)
-        files = services.voice_audio_files(account=account) if account else None
+        refresh = request.GET.get("refresh_audio") == "1"
+        files = (
+            services.voice_audio_files(account=account, refresh=refresh)
+            if account
+            else None
+        )
         return VoiceDraftForm(data, instance=campaign, audio_files=files)
     return form_class(data, instance=campaign)
 

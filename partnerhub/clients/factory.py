@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import requests
 from django.conf import settings
 
+from . import http
 from .mailpartner import MailPartnerClient
 from .ndamedia import NdaMediaClient
 from .smspartner import SmsPartnerClient
@@ -32,34 +34,87 @@ def _credentials(account: Any, url_setting: str, key_setting: str) -> tuple[str,
     return getattr(account, "api_url", None) or default_url, api_key
 
 
-def _timeout() -> tuple[float, float]:
+def _timeout(interactive: bool = False) -> tuple[float, float]:
     connect, read = settings.PROVIDER_TIMEOUT
+    if interactive:
+        read = min(float(read), interactive_read_timeout())
     return (float(connect), float(read))
 
 
+def interactive_read_timeout() -> float:
+    """How long a call made while a person waits on a page may take (seconds)."""
+    return float(getattr(settings, "PROVIDER_INTERACTIVE_TIMEOUT", 8.0))
+
+
+_interactive_session: requests.Session | None = None
+
+
+def _session(interactive: bool) -> requests.Session | None:
+    """Interactive calls get a session that never retries: one short try only."""
+    global _interactive_session
+    if not interactive:
+        return None  # the shared session, with its read retries
+    if _interactive_session is None:
+        _interactive_session = http.build_session(read_retries=0)
+    return _interactive_session
+
+
 def _build(
-    cls: type[NdaMediaClient], account: Any, url_setting: str, key_setting: str
+    cls: type[NdaMediaClient],
+    account: Any,
+    url_setting: str,
+    key_setting: str,
+    interactive: bool = False,
 ) -> Any:
     base_url, api_key = _credentials(account, url_setting, key_setting)
-    return cls(base_url=base_url, api_key=api_key, timeout=_timeout())
-
-
-def get_mailpartner_client(account: Any = None) -> MailPartnerClient:
-    """A Mail Partner client for `account`, or for the main account of settings."""
-    return _build(
-        MailPartnerClient, account, "MAILPARTNER_API_URL", "MAILPARTNER_API_KEY"
+    return cls(
+        base_url=base_url,
+        api_key=api_key,
+        timeout=_timeout(interactive),
+        session=_session(interactive),
     )
 
 
-def get_smspartner_client(account: Any = None) -> SmsPartnerClient:
+def get_mailpartner_client(
+    account: Any = None, *, interactive: bool = False
+) -> MailPartnerClient:
+    """A Mail Partner client for `account`, or for the main account of settings.
+
+    `interactive`: for a call a person waits for (a test send): a short read
+    timeout and no retry, so the page answers in seconds whatever the provider does.
+    """
+    return _build(
+        MailPartnerClient,
+        account,
+        "MAILPARTNER_API_URL",
+        "MAILPARTNER_API_KEY",
+        interactive,
+    )
+
+
+def get_smspartner_client(
+    account: Any = None, *, interactive: bool = False
+) -> SmsPartnerClient:
     """An SMS Partner client for `account`, or for the main account of settings."""
-    return _build(SmsPartnerClient, account, "SMSPARTNER_API_URL", "SMSPARTNER_API_KEY")
+    return _build(
+        SmsPartnerClient,
+        account,
+        "SMSPARTNER_API_URL",
+        "SMSPARTNER_API_KEY",
+        interactive,
+    )
 
 
-def get_voicepartner_client(account: Any = None) -> VoicePartnerClient:
+def get_voicepartner_client(
+    account: Any = None, *, interactive: bool = False
+) -> VoicePartnerClient:
     """A Voice Partner client for `account`, or for the main account of settings."""
     return _build(
-        VoicePartnerClient, account, "VOICEPARTNER_API_URL", "VOICEPARTNER_API_KEY"
+        VoicePartnerClient,
+        account,
+        "VOICEPARTNER_API_URL",
+        "VOICEPARTNER_API_KEY",
+        interactive,
     )
 
 
