@@ -14,12 +14,12 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from campaigns.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
 from campaigns.csvio.columns import fold_header
-from campaigns.csvio.normalize import normalize_email, normalize_phone
+from partnerhub import rules
 from partnerhub.clients import errors
+from partnerhub.rules import INVALID_EMAIL, INVALID_PHONE, UNKNOWN_CHANNEL
 
 from .models import Channel, Source, Unsubscribe
 from .providers import ProviderList, provider_list
@@ -41,26 +41,17 @@ __all__ = [
     "unsubscribes_sync_all",
 ]
 
-INVALID_EMAIL = _("Enter a valid email address.")
-INVALID_PHONE = _("Enter a valid phone number (French, or international with +).")
-UNKNOWN_CHANNEL = _("Choose email or SMS.")
+__all__ += ["INVALID_EMAIL", "INVALID_PHONE", "UNKNOWN_CHANNEL"]
 ADDRESS_HEADERS = frozenset({"address", "adresse"})
 _CHUNK = 900  # under SQLite's bound-parameter limit
 
 
 def normalize_address(*, channel: str, address: str) -> str:
-    """The stored form of `address` on `channel`; `ValidationError` if unusable."""
-    if channel == Channel.EMAIL:
-        normalized = normalize_email(address or "")
-        message = INVALID_EMAIL
-    elif channel == Channel.SMS:
-        normalized = normalize_phone(address or "")
-        message = INVALID_PHONE
-    else:
+    """The stored form of `address` on `channel` (email or sms); `ValidationError`
+    if unusable. The rule itself is `partnerhub.rules.normalize_address`."""
+    if channel not in Channel.values:
         raise ValidationError(UNKNOWN_CHANNEL, code="channel")
-    if not normalized:
-        raise ValidationError(message, code="invalid")
-    return normalized
+    return rules.normalize_address(channel=channel, address=address)
 
 
 @dataclass(frozen=True)
