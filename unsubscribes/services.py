@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.utils import timezone
 from campaigns.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
 from campaigns.csvio.columns import fold_header
 from partnerhub import rules
+from partnerhub.audit import Action, record
 from partnerhub.clients import errors
 from partnerhub.rules import INVALID_EMAIL, INVALID_PHONE, UNKNOWN_CHANNEL
 
@@ -62,24 +63,38 @@ class AddResult:
 
 @transaction.atomic
 def unsubscribe_add(
-    *, channel: str, address: str, source: str = Source.MANUAL, reason: str = ""
+    *,
+    channel: str,
+    address: str,
+    source: str = Source.MANUAL,
+    reason: str = "",
+    actor: Any = None,
 ) -> AddResult:
     """Suppress an address; idempotent, and it cancels a pending removal."""
     normalized = normalize_address(channel=channel, address=address)
+    rules.validate_single_line(reason)
     row, created = Unsubscribe.objects.select_for_update().get_or_create(
         channel=channel,
         address=normalized,
         defaults={"source": source, "reason": reason[:255]},
     )
-    if not created and row.removed_at is not None:
+    revived = not created and row.removed_at is not None
+    if revived:
         row.removed_at = None
         row.reason = reason[:255] or row.reason
         row.save(update_fields=["removed_at", "reason"])
+    if created or revived:
+        record(
+            action=Action.UNSUBSCRIBE_ADDED,
+            actor=actor,
+            target=row,
+            details={"source": source, "reason": reason[:255]},
+        )
     return AddResult(row, created)
 
 
 @transaction.atomic
-def unsubscribe_remove(*, unsubscribe: Unsubscribe) -> Unsubscribe:
+def unsubscribe_remove(*, unsubscribe: Unsubscribe, actor: Any = None) -> Unsubscribe:
     """Stop suppressing an address now; the provider deletion follows.
 
     The row is kept as a pending removal (`removed_at`) so the sync can delete
@@ -88,6 +103,7 @@ def unsubscribe_remove(*, unsubscribe: Unsubscribe) -> Unsubscribe:
     if unsubscribe.removed_at is None:
         unsubscribe.removed_at = timezone.now()
         unsubscribe.save(update_fields=["removed_at"])
+        record(action=Action.UNSUBSCRIBE_REMOVED, actor=actor, target=unsubscribe)
     return unsubscribe
 
 
@@ -123,7 +139,12 @@ class ImportResult:
 
 
 def unsubscribes_import_csv(
-    *, channel: str, file: IO[bytes], reason: str = ""
+    *,
+    channel: str,
+    file: IO[bytes],
+    reason: str = "",
+    actor: Any = None,
+    file_name: str = "",
 ) -> ImportResult:
     """Suppress every valid address of a CSV file (recipient-import reader).
 
@@ -153,6 +174,20 @@ def unsubscribes_import_csv(
                 seen.add(address)
                 addresses.append(address)
         _import_batch(channel, addresses, reason[:255], result)
+    record(
+        action=Action.UNSUBSCRIBES_IMPORTED,
+        actor=actor,
+        target_type="unsubscribe",
+        target_label=file_name or getattr(file, "name", "") or "",
+        details={
+            "channel": channel,
+            "file": file_name or getattr(file, "name", "") or "",
+            "added": result.added,
+            "already": result.already,
+            "duplicates": result.duplicates,
+            "invalid": len(result.invalid),
+        },
+    )
     return result
 
 
