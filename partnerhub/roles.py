@@ -51,7 +51,7 @@ def _writes(*models: str) -> frozenset[str]:
 _RECORDS = {
     "campaigns": _writes("delivery", "dispatchbatch", "recipientimport"),
     "unsubscribes": _writes("unsubscribesync", "smsreply"),
-    "partnerhub": _writes("auditentry"),
+    "partnerhub": _writes("auditentry", "creditsnapshot"),
 }
 # What the product pages already offer Marketing is not granted again in the
 # admin: deleting drafts and editing an unsubscribe are Admins' admin tasks; the
