@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +39,14 @@ from .models import (
 )
 
 REFUSED = _("“%(name)s”: %(reason)s")
+NOT_A_DRAFT = _("Not a draft: left as it is.")
+NOT_SCHEDULED = _("Not scheduled: left as it is.")
+# Which campaigns each action applies to; the others are listed with a note.
+APPLIES = {
+    "send_now": (CampaignStatus.DRAFT, NOT_A_DRAFT),
+    "schedule": (CampaignStatus.DRAFT, NOT_A_DRAFT),
+    "cancel": (CampaignStatus.SCHEDULED, NOT_SCHEDULED),
+}
 
 
 @admin.register(Audience)
@@ -208,7 +217,7 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = [*TRACKING_FIELDS, "campaign_page"]
     fieldsets = [
         (None, {"fields": ["campaign_page", *DRAFT_LAYOUT]}),
-        (_("Sending"), {"fields": TRACKING_FIELDS}),
+        (_("Status and dates"), {"fields": TRACKING_FIELDS}),
     ]
     actions = [
         "send_now",
@@ -224,6 +233,17 @@ class CampaignAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("campaigns:detail", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Open the campaign page"))
+
+    def formfield_for_dbfield(
+        self, db_field: Any, request: HttpRequest, **kw: Any
+    ) -> Any:
+        """No add/change/delete shortcuts to accounts or audiences from a campaign."""
+        field = super().formfield_for_dbfield(db_field, request, **kw)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = False
+        return field
 
     # --- permissions: drafts only, campaigns are created on the compose pages ---
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -382,15 +402,19 @@ class CampaignAdmin(admin.ModelAdmin):
         form: forms.Form | None = None,
         danger: bool = False,
     ) -> TemplateResponse:
+        wanted, note = APPLIES.get(action, (None, ""))
+        queryset = queryset.select_related("audience")
+        rows = [(c, note if wanted and c.status != wanted else "") for c in queryset]
         context = {
             **self.admin_site.each_context(request),
+            "rows": rows,
             "title": title,
             "intro": intro,
             "button": button,
             "danger": danger,
             "form": form,
             "action": action,
-            "queryset": queryset.select_related("audience"),
+            "queryset": queryset,
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,

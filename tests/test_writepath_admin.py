@@ -191,6 +191,7 @@ def test_admin_has_no_add_campaign_that_skips_the_draft_checks(marketing, admins
         assert response.status_code == 403
     changelist = admins.get(reverse("admin:campaigns_campaign_changelist"))
     assert reverse("admin:campaigns_campaign_add").encode() not in changelist.content
+    assert reverse("campaigns:create").encode() in changelist.content
 
 
 def test_admin_stores_recipients_normalised_so_suppression_sees_them(marketing):
@@ -309,8 +310,11 @@ def test_send_now_action_reports_the_services_refusal(marketing):
 
 def test_schedule_action_asks_for_a_time_then_schedules(marketing):
     campaign = CampaignFactory(audience=audience_with(1))
-    page = action(marketing, "schedule", [campaign])
+    sent = sent_campaign(1)
+    page = action(marketing, "schedule", [campaign, sent])
     assert page.status_code == 200 and b'name="scheduled_at"' in page.content
+    notes = dict((c.pk, note) for c, note in page.context["rows"])
+    assert notes == {campaign.pk: "", sent.pk: "Not a draft: left as it is."}
     past = action(
         marketing, "schedule", [campaign], post="yes", scheduled_at="2020-01-01T10:00"
     )
