@@ -153,6 +153,7 @@ def unsubscribes_import_csv(
     """
     if channel not in Channel.values:
         raise ValidationError(UNKNOWN_CHANNEL, code="channel")
+    rules.validate_single_line(reason)
     source = open_csv(file)
     wanted = EMAIL if channel == Channel.EMAIL else PHONE
     mapping = _mapping(source.headers, source.mapping, wanted)
