@@ -14,19 +14,14 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import rules
 from partnerhub.models import ProviderAccount
 
 from .models import Audience, Campaign, Channel
-from .services import (
-    CHANNEL_PROVIDER,
-    EMAIL_SENDER_INVALID,
-    SMS_SENDER,
-    SMS_SENDER_INVALID,
-)
+from .services import CHANNEL_PROVIDER
 from .sms import STOP_MENTION
 
 # The mention the operator expects at the end of a marketing SMS (providers.md §2.3,
@@ -68,7 +63,6 @@ TEST_HELP = {
         "Uses the content as saved."
     ),
 }
-PHONE = re.compile(r"\+?[0-9]{9,15}")
 PARIS = ZoneInfo("Europe/Paris")
 CONFIRM_REQUIRED = _("Tick the box to confirm.")
 
@@ -155,11 +149,7 @@ class EmailDraftForm(DraftForm):
 
     def clean_sender(self) -> str:
         sender = self.cleaned_data["sender"].strip()
-        if sender:
-            try:
-                validate_email(sender)
-            except ValidationError:
-                raise ValidationError(EMAIL_SENDER_INVALID, code="email") from None
+        rules.validate_email_sender(sender)
         return sender.lower()
 
     @property
@@ -211,8 +201,7 @@ class SmsDraftForm(DraftForm):
 
     def clean_sender(self) -> str:
         sender = self.cleaned_data["sender"].strip()
-        if sender and not SMS_SENDER.fullmatch(sender):
-            raise ValidationError(SMS_SENDER_INVALID, code="sms_sender")
+        rules.validate_sms_sender(sender)
         return sender
 
     def clean(self) -> dict[str, Any]:
@@ -296,17 +285,13 @@ class TestSendForm(forms.Form):
             )
 
     def clean_address(self) -> str:
-        address = self.cleaned_data["address"].strip()
-        if self.channel == Channel.EMAIL:
-            try:
-                validate_email(address)
-            except ValidationError:
-                raise ValidationError(TEST_ADDRESS_INVALID[self.channel]) from None
-            return address.lower()
-        compact = re.sub(r"[\s.\-()]", "", address)
-        if not PHONE.fullmatch(compact):
-            raise ValidationError(TEST_ADDRESS_INVALID[self.channel])
-        return compact
+        """The stored form (`+336…`): the unsubscribe check sees what dispatch sees."""
+        try:
+            return rules.normalize_address(
+                channel=self.channel, address=self.cleaned_data["address"]
+            )
+        except ValidationError:
+            raise ValidationError(TEST_ADDRESS_INVALID[self.channel]) from None
 
 
 class SendMode:

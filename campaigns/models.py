@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import rules
+
+ONE_LINE = [rules.validate_single_line]
+
 
 class Audience(models.Model):
-    name = models.CharField(_("name"), max_length=150, unique=True)
+    name = models.CharField(_("name"), max_length=150, unique=True, validators=ONE_LINE)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -20,6 +25,9 @@ class Audience(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+NO_ADDRESS = _("A recipient needs an email address or a phone number.")
 
 
 class Recipient(models.Model):
@@ -35,8 +43,12 @@ class Recipient(models.Model):
     phone = models.CharField(
         _("phone"), max_length=20, blank=True, help_text=_("International E.164 form.")
     )
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    first_name = models.CharField(
+        _("first name"), max_length=100, blank=True, validators=ONE_LINE
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=100, blank=True, validators=ONE_LINE
+    )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -61,6 +73,21 @@ class Recipient(models.Model):
     def __str__(self) -> str:
         return self.email or self.phone
 
+    def clean(self) -> None:
+        """Addresses in their stored form (`partnerhub.rules`), at least one."""
+        problems: dict[str, ValidationError] = {}
+        cleaners = (("email", rules.clean_email), ("phone", rules.clean_phone))
+        for field, clean in cleaners:
+            value = getattr(self, field).strip()
+            try:
+                setattr(self, field, clean(value) if value else "")
+            except ValidationError as exc:
+                problems[field] = exc
+        if not problems and not (self.email or self.phone):
+            problems["email"] = ValidationError(NO_ADDRESS, code="required")
+        if problems:
+            raise ValidationError(problems)
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -78,7 +105,7 @@ class CampaignStatus(models.TextChoices):
 
 
 class Campaign(models.Model):
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(_("name"), max_length=150, validators=ONE_LINE)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     account = models.ForeignKey(
         "partnerhub.ProviderAccount",
@@ -97,9 +124,14 @@ class Campaign(models.Model):
         max_length=150,
         blank=True,
         help_text=_("Email: sender address. SMS: 3 to 11 letters or digits."),
+        validators=ONE_LINE,
     )
-    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
-    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    sender_name = models.CharField(
+        _("sender name"), max_length=100, blank=True, validators=ONE_LINE
+    )
+    subject = models.CharField(
+        _("subject"), max_length=255, blank=True, validators=ONE_LINE
+    )
     html = models.TextField(_("HTML body"), blank=True)
     text = models.TextField(
         _("text"),
@@ -155,7 +187,23 @@ class Campaign(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:campaigns_campaign_change", args=[self.pk])
+        return reverse("campaigns:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """The sender rule of the channel (`partnerhub.rules`)."""
+        check = {
+            Channel.EMAIL: rules.validate_email_sender,
+            Channel.SMS: rules.validate_sms_sender,
+        }.get(self.channel)
+        if check is not None and self.sender:
+            try:
+                check(self.sender)
+            except ValidationError as exc:
+                raise ValidationError({"sender": exc}) from None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
 
     @property
     def suppression_channel(self) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -48,18 +47,18 @@ def campaign_audience_counts(*, campaign: Campaign) -> tuple[int, int]:
 
 
 def due_campaign_ids(limit: int = 50) -> list[int]:
-    """Scheduled campaigns that are due; on PostgreSQL rows locked by another node
-    are skipped, so several schedulers share the work."""
+    """Scheduled campaigns that are due, oldest first.
+
+    A plain read, no lock: several schedulers may list the same campaign, and the
+    claim's compare-and-set (`dispatch.claim`) lets exactly one of them send it.
+    """
     now = timezone.now()
     due = Campaign.objects.filter(
         status=CampaignStatus.SCHEDULED,
         dispatched_at__isnull=True,
         scheduled_at__lte=now,
     ).order_by("scheduled_at")
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        return list(due.values_list("pk", flat=True)[:limit])
+    return list(due.values_list("pk", flat=True)[:limit])
 
 
 def abandoned_campaign_ids(limit: int = 50) -> list[int]:

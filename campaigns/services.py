@@ -8,7 +8,6 @@ provider errors. Provider calls never run inside a database transaction.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,13 +15,19 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import rules
+from partnerhub.audit import Action, record
 from partnerhub.clients import errors
 from partnerhub.models import ProviderAccount
+from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/tests
+    EMAIL_SENDER_INVALID,
+    SMS_SENDER,
+    SMS_SENDER_INVALID,
+)
 from unsubscribes.selectors import is_unsubscribed
 
 from . import dispatch
@@ -37,6 +42,7 @@ from .models import (
     Delivery,
     DeliveryStatus,
     DispatchBatch,
+    Recipient,
 )
 from .sms import sms_length
 
@@ -68,19 +74,14 @@ INCOMPLETE_CONTENT = {
     Channel.VOICE: _("A voice message needs a text or an audio file."),
 }
 SMS_TOO_LONG = _("The SMS is longer than 10 parts.")
-SMS_SENDER_INVALID = _(
-    "An SMS sender has 3 to 11 letters or digits, no spaces or special characters."
-)
 
 NOT_EDITABLE = _("Only a draft can be edited: this campaign is already %(status)s.")
 WRONG_ACCOUNT = _("This account belongs to another provider than the channel's.")
 INACTIVE_ACCOUNT = _("This account is deactivated.")
-EMAIL_SENDER_INVALID = _("Enter a valid sender email address.")
 TEST_ADDRESS_UNSUBSCRIBED = _(
     "This address is unsubscribed. Tick the confirmation to send the test anyway."
 )
 
-SMS_SENDER = re.compile(r"[A-Za-z0-9]{3,11}")
 # Which provider serves each channel (a campaign's account must be of it).
 CHANNEL_PROVIDER = {Channel.EMAIL: "mail", Channel.SMS: "sms", Channel.VOICE: "voice"}
 # What a draft may change; everything else (status, schedule, leases) belongs to
@@ -133,6 +134,7 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
     )
 
 
+@transaction.atomic
 def campaign_create_draft(
     *,
     channel: str,
@@ -153,12 +155,33 @@ def campaign_create_draft(
     _apply_draft_fields(campaign, content)
     _validate_draft(campaign)
     campaign.save()
+    record(action=Action.CAMPAIGN_CREATED, actor=created_by, target=campaign)
     return campaign
 
 
 @transaction.atomic
-def campaign_update_draft(*, campaign: Campaign, **fields: object) -> Campaign:
+def campaign_update_draft(
+    *, campaign: Campaign, actor: AbstractBaseUser | None = None, **fields: object
+) -> Campaign:
     """Change a draft's content; a campaign already queued or sent stays as it is."""
+    campaign = _locked_draft(campaign)
+    before = {name: getattr(campaign, name) for name in fields}
+    _apply_draft_fields(campaign, fields)
+    _validate_draft(campaign)
+    campaign.save()
+    changed = sorted(n for n in fields if getattr(campaign, n) != before[n])
+    if changed:
+        record(
+            action=Action.CAMPAIGN_EDITED,
+            actor=actor,
+            target=campaign,
+            details={"fields": changed},
+        )
+    return campaign
+
+
+def _locked_draft(campaign: Campaign) -> Campaign:
+    """The campaign row, locked, if it is still a draft; `ValidationError` if not."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         raise ValidationError(
@@ -166,10 +189,45 @@ def campaign_update_draft(*, campaign: Campaign, **fields: object) -> Campaign:
             code="not_draft",
             params={"status": campaign.get_status_display().lower()},
         )
-    _apply_draft_fields(campaign, fields)
-    _validate_draft(campaign)
-    campaign.save()
     return campaign
+
+
+def campaign_validate_draft(*, campaign: Campaign) -> None:
+    """The draft checks of create/update, for forms that bind before saving."""
+    _validate_draft(campaign)
+
+
+COPY_NAME = _("%(name)s (copy)")
+
+
+def campaign_duplicate(
+    *, campaign: Campaign, actor: AbstractBaseUser | None = None
+) -> Campaign:
+    """A new draft with the same content, whatever the original's status."""
+    fields = {name: getattr(campaign, name) for name in DRAFT_FIELDS}
+    name = str(COPY_NAME % {"name": campaign.name})
+    fields["name"] = name[: Campaign._meta.get_field("name").max_length]
+    with transaction.atomic():
+        copy = campaign_create_draft(
+            channel=campaign.channel, created_by=actor, **fields
+        )
+        record(
+            action=Action.CAMPAIGN_DUPLICATED,
+            actor=actor,
+            target=copy,
+            details={"from": campaign.pk, "from_name": campaign.name},
+        )
+    return copy
+
+
+@transaction.atomic
+def campaign_delete_draft(
+    *, campaign: Campaign, actor: AbstractBaseUser | None = None
+) -> None:
+    """Delete a draft; anything scheduled or sent is kept with its deliveries."""
+    campaign = _locked_draft(campaign)
+    record(action=Action.CAMPAIGN_DELETED, actor=actor, target=campaign)
+    campaign.delete()
 
 
 def _apply_draft_fields(campaign: Campaign, fields: dict[str, object]) -> None:
@@ -203,16 +261,9 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
             found.append(
                 ("account", ValidationError(INACTIVE_ACCOUNT, code="inactive"))
             )
-    if campaign.channel == Channel.SMS:
-        if campaign.sender and not SMS_SENDER.fullmatch(campaign.sender):
-            found.append(("sender", ValidationError(SMS_SENDER_INVALID, "sms_sender")))
-        if sms_length(campaign.text).too_long:
-            found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
-    elif campaign.channel == Channel.EMAIL and campaign.sender:
-        try:
-            validate_email(campaign.sender)
-        except ValidationError:
-            found.append(("sender", ValidationError(EMAIL_SENDER_INVALID, "email")))
+    # The sender rules are checked by `Campaign.clean()` (partnerhub.rules).
+    if campaign.channel == Channel.SMS and sms_length(campaign.text).too_long:
+        found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
     return found
 
 
@@ -285,8 +336,7 @@ def _validate_content(campaign: Campaign) -> None:
     if campaign.channel == Channel.SMS:
         if sms_length(campaign.text).too_long:
             raise ValidationError(SMS_TOO_LONG, code="sms_length")
-        if campaign.sender and not SMS_SENDER.fullmatch(campaign.sender):
-            raise ValidationError(SMS_SENDER_INVALID, code="sms_sender")
+        rules.validate_sms_sender(campaign.sender)
 
 
 def _validate_time(scheduled_at: datetime, *, deferred: bool) -> None:
@@ -301,20 +351,33 @@ def _validate_time(scheduled_at: datetime, *, deferred: bool) -> None:
 
 
 def campaign_schedule(
-    *, campaign: Campaign, scheduled_at: datetime, deferred_at_provider: bool = False
+    *,
+    campaign: Campaign,
+    scheduled_at: datetime,
+    deferred_at_provider: bool = False,
+    actor: AbstractBaseUser | None = None,
 ) -> Campaign:
     """Plan a draft for later; a deferred one is handed to the provider right away."""
     _validate_time(scheduled_at, deferred=deferred_at_provider)
-    return _queue(campaign, scheduled_at, deferred=deferred_at_provider)
+    return _queue(campaign, scheduled_at, deferred=deferred_at_provider, actor=actor)
 
 
-def campaign_send(*, campaign: Campaign) -> Campaign:
+def campaign_send(
+    *, campaign: Campaign, actor: AbstractBaseUser | None = None
+) -> Campaign:
     """Send a draft now: queued for the worker once this transaction commits."""
-    return _queue(campaign, timezone.now(), deferred=False)
+    return _queue(campaign, timezone.now(), deferred=False, actor=actor, now=True)
 
 
 @transaction.atomic
-def _queue(campaign: Campaign, when: datetime, *, deferred: bool) -> Campaign:
+def _queue(
+    campaign: Campaign,
+    when: datetime,
+    *,
+    deferred: bool,
+    actor: AbstractBaseUser | None,
+    now: bool = False,
+) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     estimate = _validate_ready(campaign)
     campaign.scheduled_at = when
@@ -323,6 +386,11 @@ def _queue(campaign: Campaign, when: datetime, *, deferred: bool) -> Campaign:
     campaign.status = CampaignStatus.SCHEDULED
     campaign.full_clean()
     campaign.save()
+    action = Action.CAMPAIGN_SENT if now else Action.CAMPAIGN_SCHEDULED
+    details = {"recipients": estimate.recipients, "cost": str(estimate.cost)}
+    if not now:
+        details.update(scheduled_at=when.isoformat(), deferred=deferred)
+    record(action=action, actor=actor, target=campaign, details=details)
     if deferred or when <= timezone.now():
         transaction.on_commit(lambda: enqueue_dispatch(campaign.pk))
     return campaign
@@ -344,26 +412,40 @@ class CancelOutcome:
     refusals: tuple[str, ...]
 
 
-def campaign_cancel(*, campaign: Campaign) -> CancelOutcome:
+def campaign_cancel(
+    *, campaign: Campaign, actor: AbstractBaseUser | None = None
+) -> CancelOutcome:
     """Cancel a scheduled campaign, at the provider too if it was handed over deferred.
 
     A campaign still waiting locally is cancelled by a compare-and-set, so the worker
     can never dispatch it afterwards. Provider refusals come back as messages.
     """
     now = timezone.now()
-    local = Campaign.objects.filter(
-        pk=campaign.pk,
-        status=CampaignStatus.SCHEDULED,
-        dispatch_started_at__isnull=True,
-    ).update(status=CampaignStatus.CANCELLED, cancelled_at=now)
-    if local:
-        return CancelOutcome(0, ())
+    with transaction.atomic():
+        local = Campaign.objects.filter(
+            pk=campaign.pk,
+            status=CampaignStatus.SCHEDULED,
+            dispatch_started_at__isnull=True,
+        ).update(status=CampaignStatus.CANCELLED, cancelled_at=now)
+        if local:
+            record(action=Action.CAMPAIGN_CANCELLED, actor=actor, target=campaign)
+            return CancelOutcome(0, ())
     campaign.refresh_from_db()
     if campaign.status == CampaignStatus.SENDING:
         raise ValidationError(ALREADY_DISPATCHING, code="sending")
     if campaign.status != CampaignStatus.SCHEDULED or not campaign.deferred_at_provider:
         raise ValidationError(CANNOT_CANCEL, code="not_scheduled")
-    return _cancel_at_provider(campaign)
+    outcome = _cancel_at_provider(campaign)
+    record(
+        action=Action.CAMPAIGN_CANCELLED,
+        actor=actor,
+        target=campaign,
+        details={
+            "at_provider": outcome.cancelled_at_provider,
+            "refusals": list(outcome.refusals),
+        },
+    )
+    return outcome
 
 
 def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
@@ -460,6 +542,7 @@ def campaign_test_send(
     colleague who once unsubscribed is legitimate, but only when asked for.
     """
     _validate_content(campaign)
+    address = rules.normalize_address(channel=campaign.channel, address=address)
     unsubscribed = is_unsubscribed(
         channel=campaign.suppression_channel, address=address
     )
@@ -536,3 +619,60 @@ def campaigns_mark_deferred_sent() -> int:
         dispatched_at__isnull=False,
         scheduled_at__lte=timezone.now(),
     ).update(status=CampaignStatus.SENT)
+
+
+# --- audiences and recipients (the admin's only write path) -------------------
+
+
+@transaction.atomic
+def audience_save(
+    *, audience: Audience, actor: AbstractBaseUser | None = None
+) -> Audience:
+    """Create or rename an audience (its recipients come by import or one by one)."""
+    audience.full_clean()
+    audience.save()
+    record(action=Action.AUDIENCE_SAVED, actor=actor, target=audience)
+    return audience
+
+
+@transaction.atomic
+def audience_delete(
+    *, audience: Audience, actor: AbstractBaseUser | None = None
+) -> None:
+    """Delete an audience and its recipients; one used by a campaign is protected."""
+    record(
+        action=Action.AUDIENCE_DELETED,
+        actor=actor,
+        target=audience,
+        details={"recipients": audience.recipients.count()},
+    )
+    audience.delete()
+
+
+@transaction.atomic
+def recipient_save(
+    *, recipient: Recipient, actor: AbstractBaseUser | None = None
+) -> Recipient:
+    """Create or change one recipient, addresses normalised by `Recipient.clean()`."""
+    recipient.full_clean()
+    recipient.save()
+    record(
+        action=Action.RECIPIENT_SAVED,
+        actor=actor,
+        target=recipient,
+        details={"audience": recipient.audience_id},
+    )
+    return recipient
+
+
+@transaction.atomic
+def recipient_delete(
+    *, recipient: Recipient, actor: AbstractBaseUser | None = None
+) -> None:
+    record(
+        action=Action.RECIPIENT_DELETED,
+        actor=actor,
+        target=recipient,
+        details={"audience": recipient.audience_id},
+    )
+    recipient.delete()

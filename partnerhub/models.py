@@ -115,3 +115,6 @@ class CreditSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.credits}"
+
+
+from .audit import AuditEntry  # noqa: E402,F401 - the audit model lives in audit.py

@@ -256,7 +256,7 @@ def test_sms_campaign_with_parts_counter_then_send_now(
 
     page.fill("#id_test-address", "06 12 34 56 78")
     page.click("button[value=test]")
-    assert "Test sent to 0612345678" in messages_text(page)
+    assert "Test sent to +33612345678" in messages_text(page)  # as stored
     assert live.requests(provider="sms", path="/send")[0]["body"]["tag"] == "test"
     screenshot("compose-sms-test-sent")
 

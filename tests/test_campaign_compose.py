@@ -152,7 +152,7 @@ def test_test_send_form_validates_the_address_per_channel():
     form = compose_forms.TestSendForm(
         {"test-address": "06 12 34 56 78"}, channel="sms", prefix="test"
     )
-    assert form.is_valid() and form.cleaned_data["address"] == "0612345678"
+    assert form.is_valid() and form.cleaned_data["address"] == "+33612345678"
 
 
 def test_review_form_reads_the_picker_as_paris_time(settings):

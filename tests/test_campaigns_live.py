@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from django.utils import timezone
 from campaigns import dispatch, services
 from campaigns.models import FINAL_DELIVERY_STATUSES, CampaignStatus, DeliveryStatus
 from tests.campaign_factories import CampaignFactory, RecipientFactory, audience_with
+from tests.race_helpers import run_in_two_threads
 from unsubscribes.models import Unsubscribe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -208,17 +208,9 @@ def test_two_workers_racing_dispatch_the_campaign_once(sandbox):
     if connection.vendor != "postgresql":
         pytest.skip("row-lock race is meaningful on PostgreSQL (CI's second pass)")
     campaign = send_now(1500)
-    results = []
-
-    def worker():
-        results.append(dispatch.dispatch(campaign.pk))
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Both claims run after a barrier both workers reach (tests.race_helpers);
+    # without the compare-and-set both would win (tests/test_writepath_race.py).
+    results = run_in_two_threads(lambda: dispatch.dispatch(campaign.pk))
     assert sorted(r.claimed for r in results) == [False, True]
     received = sandbox.recipients("mail")
     assert len(received) == 1500 and set(received.values()) == {1}

@@ -9,6 +9,7 @@ import pytest
 
 from partnerhub.clients import factory
 from partnerhub.clients.mailpartner import MailPartnerClient
+from partnerhub.clients.pecmassiva import PecMassivaClient
 from partnerhub.clients.smspartner import SmsPartnerClient
 from partnerhub.clients.voicepartner import VoicePartnerClient
 
@@ -55,11 +56,10 @@ def test_account_without_key_is_refused(build: Any, cls: type, prefix: str) -> N
 
 
 def test_pecmassiva_client_from_settings_and_account(settings: Any) -> None:
-    pecmassiva = pytest.importorskip("partnerhub.clients.pecmassiva")
     settings.PECMASSIVA_API_URL = "http://127.0.0.1:3/pec"
     settings.PECMASSIVA_TOKEN = "pec-token-123"
     client = factory.get_pecmassiva_client(username="box@pec.it", password="pw-secret")
-    assert isinstance(client, pecmassiva.PecMassivaClient)
+    assert isinstance(client, PecMassivaClient)
     assert client.base_url == "http://127.0.0.1:3/pec"
     assert "pw-secret" not in repr(client)
     assert "pec-token-123" not in repr(client)

@@ -42,3 +42,20 @@ def test_setup_roles_restores_permissions_removed_by_hand() -> None:
     Group.objects.get(name=roles.ADMINS).permissions.clear()
     call_command("setup_roles", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert "auth.change_user" in codenames(roles.ADMINS)
+
+
+def test_setup_roles_removes_permissions_added_by_hand() -> None:
+    """Exactly: a permission outside the role's rules does not survive a sync."""
+    from django.contrib.auth.models import Permission
+
+    group = Group.objects.get(name=roles.MARKETING)
+    stray = Permission.objects.get(codename="change_user")
+    group.permissions.add(stray)
+    call_command("setup_roles", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert "auth.change_user" not in codenames(roles.MARKETING)
+    every = list(Permission.objects.select_related("content_type"))
+    wanted = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in roles.permissions_for(roles.MARKETING, every)
+    }
+    assert codenames(roles.MARKETING) == wanted

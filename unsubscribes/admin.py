@@ -1,4 +1,8 @@
-"""Admin for the suppression list: removals go through the service (pushed later)."""
+"""Admin for the suppression list: additions and removals go through the services.
+
+An entry is never edited here (add the right address, remove the wrong one);
+syncs and SMS replies are records, read-only and undeletable.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -16,20 +19,11 @@ from .models import SmsReply, Unsubscribe, UnsubscribeSync
 
 
 class UnsubscribeAdminForm(forms.ModelForm):
+    """The address is normalised by `Unsubscribe.clean()` (partnerhub.rules)."""
+
     class Meta:
         model = Unsubscribe
-        fields = ["channel", "address", "source", "reason"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("channel") and data.get("address"):
-            try:
-                data["address"] = services.normalize_address(
-                    channel=data["channel"], address=data["address"]
-                )
-            except ValidationError as exc:
-                self.add_error("address", exc)
-        return data
+        fields = ["channel", "address", "reason"]
 
 
 @admin.register(Unsubscribe)
@@ -63,13 +57,29 @@ class UnsubscribeAdmin(admin.ModelAdmin):
             return str(_("refused by the provider"))
         return str(_("synced")) if obj.provider_id else str(_("not yet pushed"))
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def save_model(
+        self, request: HttpRequest, obj: Unsubscribe, form: Any, change: bool
+    ) -> None:
+        """Added by hand through the same service as the unsubscribe pages."""
+        result = services.unsubscribe_add(
+            channel=obj.channel,
+            address=obj.address,
+            reason=obj.reason,
+            actor=request.user,
+        )
+        obj.pk = result.unsubscribe.pk
+        obj.refresh_from_db()
+
     def delete_model(self, request: HttpRequest, obj: Unsubscribe) -> None:
         """A removal, not a deletion: the provider entry is deleted at next sync."""
-        services.unsubscribe_remove(unsubscribe=obj)
+        services.unsubscribe_remove(unsubscribe=obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
-            services.unsubscribe_remove(unsubscribe=obj)
+            services.unsubscribe_remove(unsubscribe=obj, actor=request.user)
 
     @admin.action(description=_("Sync both lists with the providers now"))
     def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -92,6 +102,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import rules
+
 from .models import Channel, Source
 from .services import normalize_address
 
@@ -65,6 +67,7 @@ class AddForm(forms.Form):
         label=_("Reason"),
         max_length=255,
         required=False,
+        validators=[rules.validate_single_line],
         help_text=_("Optional: how the person asked (phone call, letter...)."),
     )
 
@@ -91,7 +94,12 @@ class ImportForm(forms.Form):
             "address). UTF-8 or Windows-1252, comma or semicolon."
         ),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        required=False,
+        validators=[rules.validate_single_line],
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

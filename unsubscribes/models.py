@@ -3,8 +3,11 @@ state with the providers, and the SMS replies received by webhook."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from partnerhub import rules
 
 
 class Channel(models.TextChoices):
@@ -35,7 +38,12 @@ class Unsubscribe(models.Model):
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
     )
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason = models.CharField(
+        _("reason"),
+        max_length=255,
+        blank=True,
+        validators=[rules.validate_single_line],
+    )
     provider_id = models.CharField(_("provider id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("unsubscribed at"), auto_now_add=True)
     synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
@@ -79,6 +87,16 @@ class Unsubscribe(models.Model):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+    def clean(self) -> None:
+        """The address in its stored form (`partnerhub.rules`)."""
+        if self.channel and self.address:
+            try:
+                self.address = rules.normalize_address(
+                    channel=self.channel, address=self.address
+                )
+            except ValidationError as exc:
+                raise ValidationError({"address": exc}) from None
 
 
 class UnsubscribeSync(models.Model):

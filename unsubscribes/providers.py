@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from campaigns.csvio.normalize import normalize_email, normalize_phone
 from partnerhub.clients.factory import get_mailpartner_client, get_smspartner_client
+from partnerhub.rules import normalize_email, normalize_phone
 
 from .models import Channel
 

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.csvio.normalize import normalize_phone
+from partnerhub.rules import normalize_phone
 
 from .models import Channel, ReplyKind, SmsReply, Source
 

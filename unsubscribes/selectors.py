@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.csvio.normalize import normalize_phone
+from partnerhub.rules import normalize_phone
 
 from .models import Channel, Unsubscribe, UnsubscribeSync
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from campaigns.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
 from campaigns.csvio.columns import fold_header
-from campaigns.csvio.normalize import normalize_email, normalize_phone
+from partnerhub import rules
+from partnerhub.audit import Action, record
 from partnerhub.clients import errors
+from partnerhub.rules import INVALID_EMAIL, INVALID_PHONE, UNKNOWN_CHANNEL
 
 from .models import Channel, Source, Unsubscribe
 from .providers import ProviderList, provider_list
@@ -48,26 +49,17 @@ __all__ = [
     "unsubscribes_sync_request",
 ]
 
-INVALID_EMAIL = _("Enter a valid email address.")
-INVALID_PHONE = _("Enter a valid phone number (French, or international with +).")
-UNKNOWN_CHANNEL = _("Choose email or SMS.")
+__all__ += ["INVALID_EMAIL", "INVALID_PHONE", "UNKNOWN_CHANNEL"]
 ADDRESS_HEADERS = frozenset({"address", "adresse"})
 _CHUNK = 900  # under SQLite's bound-parameter limit
 
 
 def normalize_address(*, channel: str, address: str) -> str:
-    """The stored form of `address` on `channel`; `ValidationError` if unusable."""
-    if channel == Channel.EMAIL:
-        normalized = normalize_email(address or "")
-        message = INVALID_EMAIL
-    elif channel == Channel.SMS:
-        normalized = normalize_phone(address or "")
-        message = INVALID_PHONE
-    else:
+    """The stored form of `address` on `channel` (email or sms); `ValidationError`
+    if unusable. The rule itself is `partnerhub.rules.normalize_address`."""
+    if channel not in Channel.values:
         raise ValidationError(UNKNOWN_CHANNEL, code="channel")
-    if not normalized:
-        raise ValidationError(message, code="invalid")
-    return normalized
+    return rules.normalize_address(channel=channel, address=address)
 
 
 @dataclass(frozen=True)
@@ -78,24 +70,38 @@ class AddResult:
 
 @transaction.atomic
 def unsubscribe_add(
-    *, channel: str, address: str, source: str = Source.MANUAL, reason: str = ""
+    *,
+    channel: str,
+    address: str,
+    source: str = Source.MANUAL,
+    reason: str = "",
+    actor: Any = None,
 ) -> AddResult:
     """Suppress an address; idempotent, and it cancels a pending removal."""
     normalized = normalize_address(channel=channel, address=address)
+    rules.validate_single_line(reason)
     row, created = Unsubscribe.objects.select_for_update().get_or_create(
         channel=channel,
         address=normalized,
         defaults={"source": source, "reason": reason[:255]},
     )
-    if not created and row.removed_at is not None:
+    revived = not created and row.removed_at is not None
+    if revived:
         row.removed_at = None
         row.reason = reason[:255] or row.reason
         row.save(update_fields=["removed_at", "reason"])
+    if created or revived:
+        record(
+            action=Action.UNSUBSCRIBE_ADDED,
+            actor=actor,
+            target=row,
+            details={"source": source, "reason": reason[:255]},
+        )
     return AddResult(row, created)
 
 
 @transaction.atomic
-def unsubscribe_remove(*, unsubscribe: Unsubscribe) -> Unsubscribe:
+def unsubscribe_remove(*, unsubscribe: Unsubscribe, actor: Any = None) -> Unsubscribe:
     """Stop suppressing an address now; the provider deletion follows.
 
     The row is kept as a pending removal (`removed_at`) so the sync can delete
@@ -104,6 +110,7 @@ def unsubscribe_remove(*, unsubscribe: Unsubscribe) -> Unsubscribe:
     if unsubscribe.removed_at is None:
         unsubscribe.removed_at = timezone.now()
         unsubscribe.save(update_fields=["removed_at"])
+        record(action=Action.UNSUBSCRIBE_REMOVED, actor=actor, target=unsubscribe)
     return unsubscribe
 
 
@@ -139,7 +146,12 @@ class ImportResult:
 
 
 def unsubscribes_import_csv(
-    *, channel: str, file: IO[bytes], reason: str = ""
+    *,
+    channel: str,
+    file: IO[bytes],
+    reason: str = "",
+    actor: Any = None,
+    file_name: str = "",
 ) -> ImportResult:
     """Suppress every valid address of a CSV file (recipient-import reader).
 
@@ -148,6 +160,7 @@ def unsubscribes_import_csv(
     """
     if channel not in Channel.values:
         raise ValidationError(UNKNOWN_CHANNEL, code="channel")
+    rules.validate_single_line(reason)
     source = open_csv(file)
     wanted = EMAIL if channel == Channel.EMAIL else PHONE
     mapping = _mapping(source.headers, source.mapping, wanted)
@@ -169,6 +182,20 @@ def unsubscribes_import_csv(
                 seen.add(address)
                 addresses.append(address)
         _import_batch(channel, addresses, reason[:255], result)
+    record(
+        action=Action.UNSUBSCRIBES_IMPORTED,
+        actor=actor,
+        target_type="unsubscribe",
+        target_label=file_name or getattr(file, "name", "") or "",
+        details={
+            "channel": channel,
+            "file": file_name or getattr(file, "name", "") or "",
+            "added": result.added,
+            "already": result.already,
+            "duplicates": result.duplicates,
+            "invalid": len(result.invalid),
+        },
+    )
     return result
 
 

@@ -66,7 +66,10 @@ def unsubscribe_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         result = services.unsubscribe_add(
-            channel=data["channel"], address=data["address"], reason=data["reason"]
+            channel=data["channel"],
+            address=data["address"],
+            reason=data["reason"],
+            actor=request.user,
         )
         address = result.unsubscribe.address
         if result.created:
@@ -82,7 +85,7 @@ def unsubscribe_add(request: HttpRequest) -> HttpResponse:
 def unsubscribe_remove(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Unsubscribe, pk=pk)
     if request.method == "POST":
-        services.unsubscribe_remove(unsubscribe=row)
+        services.unsubscribe_remove(unsubscribe=row, actor=request.user)
         if services.unsubscribe_push_removal(unsubscribe=row):
             done = _("%s was removed here and from the provider's list.")
         else:
@@ -103,7 +106,11 @@ def unsubscribe_import(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             result = services.unsubscribes_import_csv(
-                channel=data["channel"], file=data["file"], reason=data["reason"]
+                channel=data["channel"],
+                file=data["file"],
+                reason=data["reason"],
+                actor=request.user,
+                file_name=data["file"].name,
             )
         except CsvError as exc:
             form.add_error("file", str(exc.message))

@@ -37,6 +37,7 @@ TOO_MANY_FIELDS = "too_many_fields"
 TOO_FEW_FIELDS = "too_few_fields"
 CELL_TOO_LONG = "cell_too_long"
 NAME_TOO_LONG = "name_too_long"
+CONTROL_CHARACTERS = "control_characters"
 BAD_ENCODING = "bad_encoding"
 NUL_BYTE = "nul_byte"
 MALFORMED_ROW = "malformed_row"
@@ -80,6 +81,10 @@ MESSAGES: dict[str, Any] = {
     TOO_FEW_FIELDS: _("The row has fewer columns than the header."),
     CELL_TOO_LONG: _("A cell is too long."),
     NAME_TOO_LONG: _("The first or last name is longer than 150 characters."),
+    CONTROL_CHARACTERS: _(
+        "The first or last name contains a line break, a tab or an invisible "
+        "control character."
+    ),
     BAD_ENCODING: _(
         "The row contains characters that are not valid in the file's encoding."
     ),

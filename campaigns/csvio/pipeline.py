@@ -30,7 +30,12 @@ from campaigns.csvio.columns import (
     check_mapping,
 )
 from campaigns.csvio.errors import CsvError
-from campaigns.csvio.normalize import DEFAULT_REGION, normalize_email, normalize_phone
+from campaigns.csvio.normalize import (
+    DEFAULT_REGION,
+    has_control_characters,
+    normalize_email,
+    normalize_phone,
+)
 from campaigns.csvio.reader import CsvSource, parse_chunk
 
 REQUIRED_CHOICES = ("email", "phone", "any")
@@ -270,12 +275,17 @@ class _Collector:
         emails, phones, firsts, lasts = self.columns
         accepted = self.lines
         email_of, phone_of = normalize_email, normalize_phone
+        has_control = has_control_characters
         for line, cells in zip(lines, rows, strict=True):
             if len(cells) != width or (codes and line in codes):
                 self._slow(line, cells, codes.get(line))
                 continue
             cells.append("")
-            if max(map(len, cells)) > MAX_NAME_CHARS:
+            if (
+                max(map(len, cells)) > MAX_NAME_CHARS
+                or has_control(cells[fi])
+                or has_control(cells[li])
+            ):
                 self._slow(line, cells[:-1], None)
                 continue
             raw_email, raw_phone = cells[ei].strip(), cells[pi].strip()
@@ -381,6 +391,9 @@ def _check_lengths(plan: Plan, cells: list[str]) -> str | None:
     for index in (plan.first_name, plan.last_name):
         if index is not None and len(cells[index].strip()) > MAX_NAME_CHARS:
             return errors.NAME_TOO_LONG
+    for index in (plan.first_name, plan.last_name):
+        if index is not None and has_control_characters(cells[index].strip()):
+            return errors.CONTROL_CHARACTERS
     return None
 
 

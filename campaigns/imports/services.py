@@ -341,6 +341,28 @@ def _merge(
         imp.updated, imp.unsubscribed = len(counts.updated_ids), counts.unsubscribed
         imp.status, imp.phase, imp.finished_at = ImportStatus.DONE, "", timezone.now()
         imp.save(update_fields=_RESULT_FIELDS)
+        _audit_import(imp)
+
+
+def _audit_import(imp: RecipientImport) -> None:
+    """Who imported which file into which audience, with its counts."""
+    from partnerhub.audit import Action, record
+
+    record(
+        action=Action.AUDIENCE_IMPORTED,
+        actor=imp.created_by,
+        target=imp.audience,
+        details={
+            "file": imp.file_name,
+            "import": imp.pk,
+            "rows": imp.rows_read,
+            "created": imp.created,
+            "updated": imp.updated,
+            "duplicates": imp.duplicates,
+            "invalid": imp.invalid,
+            "unsubscribed": imp.unsubscribed,
+        },
+    )
 
 
 def _grow_sqlite_cache() -> None:

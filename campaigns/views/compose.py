@@ -194,7 +194,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_update_draft(
-                campaign=campaign, **form.draft_fields()
+                campaign=campaign, actor=request.user, **form.draft_fields()
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -391,7 +391,7 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
         return again(_("Fix the errors below before sending a test."))
     try:
         campaign = services.campaign_update_draft(
-            campaign=campaign, **form.draft_fields()
+            campaign=campaign, actor=request.user, **form.draft_fields()
         )
     except ValidationError as exc:
         apply_service_errors(form, exc)
@@ -437,7 +437,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = queue(campaign, form.cleaned_data)
+            campaign = queue(campaign, form.cleaned_data, actor=request.user)
         except ValidationError as exc:
             field = "scheduled_at" if exc.code in TIME_ERROR_CODES else None
             form.add_error(field, exc)
@@ -460,13 +460,14 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def queue(campaign: Campaign, data: dict[str, Any]) -> Campaign:
+def queue(campaign: Campaign, data: dict[str, Any], *, actor: Any) -> Campaign:
     if data["mode"] == SendMode.NOW:
-        return services.campaign_send(campaign=campaign)
+        return services.campaign_send(campaign=campaign, actor=actor)
     return services.campaign_schedule(
         campaign=campaign,
         scheduled_at=data["scheduled_at"],
         deferred_at_provider=data["deferred_at_provider"],
+        actor=actor,
     )
 
 
@@ -513,7 +514,7 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def cancel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     try:
-        outcome = services.campaign_cancel(campaign=campaign)
+        outcome = services.campaign_cancel(campaign=campaign, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(detail_url(campaign))

@@ -130,16 +130,31 @@ def status_rows(progress: selectors.Progress) -> list[dict[str, Any]]:
 
 
 def timeline(campaign: Campaign) -> list[tuple[Any, Any]]:
-    """The campaign's dates that are set, in order (shown in Paris time)."""
+    """The campaign's dates that are set and its audit entries (who did what), in
+    order (shown in Paris time). A date an entry already tells is not repeated."""
+    from partnerhub.audit import Action, entries_for
+
+    entries = list(entries_for(campaign))
+    told = {entry.action for entry in entries}
     steps = [
-        (_("Created"), campaign.created_at),
         (_("Scheduled for"), campaign.scheduled_at),
         (_("Dispatch started"), campaign.dispatch_started_at),
         (_("Dispatched"), campaign.dispatched_at),
         (_("Settled"), campaign.settled_at),
-        (_("Cancelled"), campaign.cancelled_at),
     ]
+    if not told & {Action.CAMPAIGN_CREATED, Action.CAMPAIGN_DUPLICATED}:
+        steps.append((_("Created"), campaign.created_at))
+    if Action.CAMPAIGN_CANCELLED not in told:
+        steps.append((_("Cancelled"), campaign.cancelled_at))
+    steps += [(audit_label(entry), entry.at) for entry in entries]
     return sorted(((label, when) for label, when in steps if when), key=lambda s: s[1])
+
+
+def audit_label(entry: Any) -> str:
+    return str(
+        _("%(action)s by %(who)s")
+        % {"action": entry.get_action_display(), "who": entry.who}
+    )
 
 
 def actions(request: HttpRequest, campaign: Campaign) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('unsubscribes', '0002_sync_state_and_replies'),
+        ('unsubscribes', '0003_field_rules'),
     ]
 
     operations = [

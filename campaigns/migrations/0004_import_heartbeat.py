@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0002_recipient_imports'),
+        ('campaigns', '0003_field_rules'),
     ]
 
     operations = [
