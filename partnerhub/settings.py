@@ -215,13 +215,28 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # views that must be framed opt in per view
 
+# Every handler masks keys, tokens and passwords (partnerhub/logmask.py); urllib3
+# speaks only from WARNING (its DEBUG lines carry full URLs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "partnerhub.logmask.SecretMaskingFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        "django-q": {"handlers": [], "level": env.str("LOG_LEVEL", default="INFO")},
+        "urllib3": {"level": "WARNING"},
+    },
 }
