@@ -16,7 +16,7 @@ class PartnerHubConfig(AppConfig):
     verbose_name = _("Provider accounts")
 
     def ready(self) -> None:
-        from . import logmask, roles
+        from . import checks, logmask, roles  # noqa: F401 - checks register
 
         # Handlers added by libraries outside settings.LOGGING mask secrets too.
         logmask.install_everywhere()

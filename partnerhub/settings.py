@@ -1,8 +1,10 @@
 """PartnerHub settings, all read from the environment (django-environ, optional `.env`).
 
-Defaults give a working local install: SQLite under `var/`, django-q2's ORM broker,
-provider URLs pointing at the bundled sandbox with its demo keys. Production
-(`DEBUG=0`) refuses to start without a real `SECRET_KEY`.
+Production is the default (`DEBUG` off): it refuses to start without a real
+`SECRET_KEY`, and `check --deploy` fails on the demo defaults (partnerhub/checks.py).
+`scripts/run` turns DEBUG on for the demo, whose defaults give a working local
+install: SQLite under `var/`, django-q2's ORM broker, provider URLs pointing at the
+bundled sandbox with its demo keys.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-partnerhub-local-development-only"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -147,7 +149,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATORS + "CommonPasswordValidator"},
     {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
+# Fernet key of stored secrets; old keys still decrypt during a rotation.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+FIELD_ENCRYPTION_OLD_KEYS = env.list("FIELD_ENCRYPTION_OLD_KEYS", default=[])
 
 # --- i18n ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -204,8 +208,11 @@ SMS_REPLY_WEBHOOK_TOKEN = env.str(
 )
 
 # --- production hardening -----------------------------------------------------
-if not DEBUG:
+# Trust X-Forwarded-Proto only behind a proxy that sets it (else clients could).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
