@@ -125,7 +125,10 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
 
-# --- cache (login throttling counts) -------------------------------------------
+# --- cache -------------------------------------------------------------------------
+# `login` holds the sign-in failure counts in the database (table created by a
+# migration), so every process and node shares them, with or without Redis.
+LOGIN_CACHE_TABLE = "partnerhub_login_cache"
 CACHES = {
     "default": (
         {
@@ -135,13 +138,23 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    "login": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": LOGIN_CACHE_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # --- passwords and sessions ---------------------------------------------------
-# Wrong passwords before a username (or 4x that from one address) is locked out.
+# Wrong passwords from one client before it waits LOGIN_LOCKOUT_SECONDS, doubled at
+# each further failure up to the maximum (4x the limit from all clients together).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=86400)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},

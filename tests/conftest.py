@@ -46,11 +46,15 @@ def _isolated_cache(settings: Any, request: pytest.FixtureRequest) -> None:
     Without it, failures counted in one test (or in Redis by an earlier run) could
     lock a later test's user out.
     """
+    isolated = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": request.node.nodeid,
+    }
+    # `login` (sign-in failure counts) is the database cache in production; tests
+    # of sharing across processes point it back at the database themselves.
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
+        "default": isolated,
+        "login": {**isolated, "LOCATION": request.node.nodeid + "-login"},
     }
 
 
