@@ -9,6 +9,7 @@ bundled sandbox with its demo keys.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -16,10 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -85,13 +86,23 @@ TEMPLATES = [
 ]
 
 # --- database -----------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
+# var/ holds the database, uploads and reports: owner-only, whatever the umask.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if VAR_DIR.stat().st_mode & 0o077 and VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)
 DATABASES = {
     "default": env.db(
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'partnerhub.sqlite3'}"
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Owner-only, created here or tightened; SQLite gives -wal/-shm the same mode.
+    _sqlite = Path(str(DATABASES["default"]["NAME"]))
+    if str(_sqlite) != ":memory:" and _sqlite.parent.is_dir():
+        if not _sqlite.exists():
+            _sqlite.touch(mode=0o600)
+        elif _sqlite.stat().st_mode & 0o077 and _sqlite.stat().st_uid == os.getuid():
+            _sqlite.chmod(0o600)
     # WAL + a busy timeout let the web server and the worker write side by side.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
