@@ -28,8 +28,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> Iterator[str]:
-    """gunicorn -w 2 on production settings, after collectstatic; yields its URL."""
+def production(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """gunicorn -w 2 on production settings, after collectstatic: (URL, its log)."""
     tmp_path = tmp_path_factory.mktemp("production")
     port = free_port()
     dropped = ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -51,7 +51,8 @@ def production(tmp_path_factory) -> Iterator[str]:
     log = tmp_path / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "partnerhub.wsgi", "-w", "2",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--access-logfile", "-"],
         env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -64,13 +65,14 @@ def production(tmp_path_factory) -> Iterator[str]:
             except requests.RequestException:  # still booting
                 assert server.poll() is None, log.read_text()
                 time.sleep(0.5)
-        yield url
+        yield url, log
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 def test_gunicorn_with_debug_off_serves_a_styled_page(production) -> None:
+    production, _ = production
     page = requests.get(production + "/admin/login/", timeout=10)
     assert page.status_code == 200
     assert "content-security-policy" in page.headers
@@ -88,6 +90,22 @@ def test_gunicorn_with_debug_off_serves_a_styled_page(production) -> None:
 
 def test_the_compose_script_is_served(production) -> None:
     """compose.js 404ed with DEBUG=0 before WhiteNoise."""
+    production, _ = production
     script = requests.get(f"{production}/static/campaigns/compose.js", timeout=10)
     assert script.status_code == 200
     assert "addEventListener" in script.text
+
+
+def test_the_webhook_token_is_masked_in_gunicorns_access_log(production) -> None:
+    url, log = production
+    token = PRODUCTION_PROVIDERS["SMS_REPLY_WEBHOOK_TOKEN"]
+    response = requests.post(
+        f"{url}/unsubscribes/hooks/sms/{token}/", data="{", timeout=10
+    )
+    assert response.status_code == 400
+    deadline = time.monotonic() + 10
+    while "/unsubscribes/hooks/sms/" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    assert token not in log.read_text()
+    assert "/unsubscribes/hooks/sms/***/" in log.read_text()
