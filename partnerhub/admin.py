@@ -78,7 +78,7 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     """Who waits to sign in, from where, until when; admins can lift the wait."""
 
     list_display = ["username", "address_shown", "failures", "locked_until", "in_force"]
-    list_filter = [InForceFilter, "locked_until"]
+    list_filter = [InForceFilter]
     search_fields = ["username", "address"]
     actions = ["unlock"]
     readonly_fields = ["username", "address", "failures", "locked_until", "updated_at"]
@@ -91,7 +91,9 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     def in_force(self, obj: LoginLockout) -> bool:
         return obj.locked_until > timezone.now()
 
-    @admin.action(description=_("Unlock: let them sign in again now"))
+    @admin.action(
+        description=_("Unlock: let them sign in again now"), permissions=["unlock"]
+    )
     def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = throttle.unlock(lockouts=list(queryset))
         message = ngettext("%d lock-out lifted.", "%d lock-outs lifted.", count)
@@ -108,4 +110,7 @@ class LoginLockoutAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None and request.user.has_perm("partnerhub.change_loginlockout")
+        return False  # rows are written by the throttle only
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partnerhub.change_loginlockout")
