@@ -8,6 +8,9 @@ is never requested, and the page says images are not loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from campaigns.models import CampaignStatus
@@ -18,6 +21,18 @@ from tests.test_campaign_pages import sent_campaign
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PIXEL = "http://127.0.0.1:9/pixel.gif"
 BACKGROUND = "http://127.0.0.1:9/background.png"
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Any]:
+    """A page that enforces the policy (the suite's `page` bypasses it)."""
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 860}, bypass_csp=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
 
 
 def watch(page) -> list[str]:
