@@ -64,6 +64,7 @@ def configure(database_url: str, sandbox_port: int | None = None) -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "partnerhub.settings"
+    os.environ.setdefault("DEBUG", "1")  # development defaults (sandbox)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if sandbox_port is not None:
         base = f"http://127.0.0.1:{sandbox_port}"

@@ -36,6 +36,7 @@ INSERT_CHUNK = 20_000
 def django_setup(db: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerhub.settings")
+    os.environ.setdefault("DEBUG", "1")  # development defaults (sandbox)
     import django
 
     django.setup()

@@ -43,6 +43,7 @@ def setup_django(mode: str, tag: str) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerhub.settings")
+    os.environ.setdefault("DEBUG", "1")  # development defaults (sandbox)
     import django
     from django.core.management import call_command
 

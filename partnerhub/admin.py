@@ -1,7 +1,14 @@
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
-from .models import CreditSnapshot, ProviderAccount
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import throttle
+from .models import CreditSnapshot, LoginLockout, ProviderAccount
 
 
 @admin.register(ProviderAccount)
@@ -51,3 +58,61 @@ class CreditSnapshotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+class InForceFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("current", _("In force")), ("over", _("Over"))]
+
+    def queryset(self, request: Any, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "current":
+            return queryset.filter(locked_until__gt=now)
+        if self.value() == "over":
+            return queryset.filter(locked_until__lte=now)
+        return queryset
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Who waits to sign in, from where, until when; admins can lift the wait."""
+
+    list_display = ["username", "address_shown", "failures", "locked_until", "in_force"]
+    list_filter = [InForceFilter]
+    search_fields = ["username", "address"]
+    actions = ["unlock"]
+    readonly_fields = ["username", "address", "failures", "locked_until", "updated_at"]
+
+    @admin.display(description=_("client address"), ordering="address")
+    def address_shown(self, obj: LoginLockout) -> str:
+        return obj.address or str(_("every address"))
+
+    @admin.display(description=_("in force"), boolean=True)
+    def in_force(self, obj: LoginLockout) -> bool:
+        return obj.locked_until > timezone.now()
+
+    @admin.action(
+        description=_("Unlock: let them sign in again now"), permissions=["unlock"]
+    )
+    def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = throttle.unlock(lockouts=list(queryset))
+        message = ngettext("%d lock-out lifted.", "%d lock-outs lifted.", count)
+        self.message_user(request, message % count, messages.SUCCESS)
+
+    # Usernames and addresses are for admins (change permission), not Marketing.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("partnerhub.change_loginlockout")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partnerhub.change_loginlockout")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # rows are written by the throttle only
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("partnerhub.change_loginlockout")

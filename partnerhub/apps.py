@@ -16,7 +16,10 @@ class PartnerHubConfig(AppConfig):
     verbose_name = _("Provider accounts")
 
     def ready(self) -> None:
-        from . import roles
+        from . import checks, logmask, roles  # noqa: F401 - checks register
+
+        # Handlers added by libraries outside settings.LOGGING mask secrets too.
+        logmask.install_everywhere()
 
         # Permissions exist only after every app has migrated: sync roles then.
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="partnerhub-roles")

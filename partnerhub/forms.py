@@ -22,11 +22,12 @@ class ThrottledLoginForm(AdminAuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        if throttle.is_locked(self.request, username):
+        wait = throttle.locked_for(self.request, username)
+        if wait:
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
-                params={"minutes": max(1, throttle.lockout_seconds() // 60)},
+                params={"minutes": max(1, -(-wait // 60))},
             )
         try:
             cleaned = super().clean()

@@ -117,4 +117,36 @@ class CreditSnapshot(models.Model):
         return f"{self.account} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.credits}"
 
 
+class LoginLockout(models.Model):
+    """A sign-in lock-out in force or recently over (partnerhub/throttle.py).
+
+    The counts themselves live in the `login` cache; this row lets admins see who
+    is waiting, from where, and lift the wait.
+    """
+
+    username = models.CharField(_("username"), max_length=150)
+    address = models.CharField(
+        _("client address"),
+        max_length=45,
+        blank=True,
+        help_text=_("Empty: the username is locked from every address."),
+    )
+    failures = models.PositiveIntegerField(_("failed attempts"))
+    locked_until = models.DateTimeField(_("locked until"), db_index=True)
+    updated_at = models.DateTimeField(_("last failure"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sign-in lock-out")
+        verbose_name_plural = _("sign-in lock-outs")
+        ordering = ["-locked_until"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "address"], name="one_lockout_per_client"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address or '*'}"
+
+
 from .audit import AuditEntry  # noqa: E402,F401 - the audit model lives in audit.py

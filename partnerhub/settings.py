@@ -1,25 +1,29 @@
 """PartnerHub settings, all read from the environment (django-environ, optional `.env`).
 
-Defaults give a working local install: SQLite under `var/`, django-q2's ORM broker,
-provider URLs pointing at the bundled sandbox with its demo keys. Production
-(`DEBUG=0`) refuses to start without a real `SECRET_KEY`.
+Production is the default (`DEBUG` off): it refuses to start without a real
+`SECRET_KEY`, and `check --deploy` fails on the demo defaults (partnerhub/checks.py).
+`scripts/run` turns DEBUG on for the demo, whose defaults give a working local
+install: SQLite under `var/`, django-q2's ORM broker, provider URLs pointing at the
+bundled sandbox with its demo keys.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-partnerhub-local-development-only"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -59,7 +63,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+if not DEBUG:  # static files under gunicorn (runserver serves them in development)
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "partnerhub.urls"
 WSGI_APPLICATION = "partnerhub.wsgi.application"
@@ -84,13 +92,23 @@ TEMPLATES = [
 ]
 
 # --- database -----------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
+# var/ holds the database, uploads and reports: owner-only, whatever the umask.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if VAR_DIR.stat().st_mode & 0o077 and VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)
 DATABASES = {
     "default": env.db(
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'partnerhub.sqlite3'}"
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Owner-only, created here or tightened; SQLite gives -wal/-shm the same mode.
+    _sqlite = Path(str(DATABASES["default"]["NAME"]))
+    if str(_sqlite) != ":memory:" and _sqlite.parent.is_dir():
+        if not _sqlite.exists():
+            _sqlite.touch(mode=0o600)
+        elif _sqlite.stat().st_mode & 0o077 and _sqlite.stat().st_uid == os.getuid():
+            _sqlite.chmod(0o600)
     # WAL + a busy timeout let the web server and the worker write side by side.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -127,7 +145,10 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
 
-# --- cache (login throttling counts) -------------------------------------------
+# --- cache -------------------------------------------------------------------------
+# `login` holds the sign-in failure counts in the database (table created by a
+# migration), so every process and node shares them, with or without Redis.
+LOGIN_CACHE_TABLE = "partnerhub_login_cache"
 CACHES = {
     "default": (
         {
@@ -137,21 +158,37 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    "login": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": LOGIN_CACHE_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # --- passwords and sessions ---------------------------------------------------
-# Wrong passwords before a username (or 4x that from one address) is locked out.
+# Wrong passwords from one client before it waits LOGIN_LOCKOUT_SECONDS, doubled at
+# each further failure up to the maximum (4x the limit from all clients together).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=86400)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
-    {"NAME": _VALIDATORS + "MinimumLengthValidator"},
+    # Users can move provider credit: 12 characters at least.
+    {"NAME": _VALIDATORS + "MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": _VALIDATORS + "CommonPasswordValidator"},
     {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
+# A working day, and gone when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Fernet key of stored secrets; old keys still decrypt during a rotation.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+FIELD_ENCRYPTION_OLD_KEYS = env.list("FIELD_ENCRYPTION_OLD_KEYS", default=[])
 
 # --- i18n ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -165,6 +202,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves the collected files itself (WhiteNoise, hashed and compressed
+# names: run `collectstatic` on each deploy); development uses runserver's finders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
@@ -216,8 +265,11 @@ SMS_REPLY_WEBHOOK_TOKEN = env.str(
 )
 
 # --- production hardening -----------------------------------------------------
-if not DEBUG:
+# Trust X-Forwarded-Proto only behind a proxy that sets it (else clients could).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -227,13 +279,48 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # views that must be framed opt in per view
 
+# Content-Security-Policy (django-csp): scripts only from our own static files, no
+# inline script or handler anywhere. The email preview is a srcdoc frame, which
+# inherits this policy: its remote images and CSS backgrounds are not loaded (no
+# tracking pixel fires when staff preview), while its inline styles still apply.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Every handler masks keys, tokens and passwords (partnerhub/logmask.py); urllib3
+# speaks only from WARNING (its DEBUG lines carry full URLs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "partnerhub.logmask.SecretMaskingFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        "django-q": {"handlers": [], "level": env.str("LOG_LEVEL", default="INFO")},
+        "urllib3": {"level": "WARNING"},
+    },
 }

@@ -46,11 +46,15 @@ def _isolated_cache(settings: Any, request: pytest.FixtureRequest) -> None:
     Without it, failures counted in one test (or in Redis by an earlier run) could
     lock a later test's user out.
     """
+    isolated = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": request.node.nodeid,
+    }
+    # `login` (sign-in failure counts) is the database cache in production; tests
+    # of sharing across processes point it back at the database themselves.
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
+        "default": isolated,
+        "login": {**isolated, "LOCATION": request.node.nodeid + "-login"},
     }
 
 
@@ -118,9 +122,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh page; on failure a screenshot is saved in test-artifacts/."""
+    """A fresh page; on failure a screenshot is saved in test-artifacts/.
+
+    It bypasses the Content-Security-Policy, because Playwright's string predicates
+    (`wait_for_function("…")`) run through eval; tests/test_security_csp.py loads
+    the pages with the policy enforced.
+    """
     context = browser.new_context(
-        locale="en-GB", viewport={"width": 1280, "height": 860}
+        locale="en-GB", viewport={"width": 1280, "height": 860}, bypass_csp=True
     )
     page = context.new_page()
     page.set_default_timeout(10_000)

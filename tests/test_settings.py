@@ -20,11 +20,27 @@ PROBE = (
 )
 
 
+# What production sets besides DEBUG/SECRET_KEY/ALLOWED_HOSTS (check --deploy, #17).
+PRODUCTION_PROVIDERS = {
+    "FIELD_ENCRYPTION_KEY": "r0Wp5m0VJkB7hQq9yN3v8cX2zL6tD1aE4sF0gH5jK8w=",
+    "MAILPARTNER_API_URL": "https://api.mailpartner.fr/v1",
+    "MAILPARTNER_API_KEY": "live-mail-0123456789",
+    "SMSPARTNER_API_URL": "https://api.smspartner.fr/v1",
+    "SMSPARTNER_API_KEY": "live-sms-0123456789",
+    "VOICEPARTNER_API_URL": "https://api.voicepartner.fr/v1",
+    "VOICEPARTNER_API_KEY": "live-voice-0123456789",
+    "PECMASSIVA_API_URL": "https://ws.pecmassiva.com",
+    "PECMASSIVA_TOKEN": "live-pec-0123456789",
+    "SMS_REPLY_WEBHOOK_TOKEN": "Zq8-" + "w3Rt" * 8,
+}
+
+
 def settings_with(**env: str) -> dict:
     """Load the settings in a fresh interpreter with exactly these variables set."""
     names = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
     clean = {k: v for k, v in os.environ.items() if k not in names}
-    clean |= {"DJANGO_SETTINGS_MODULE": "partnerhub.settings", **env}
+    # The development defaults unless the test says otherwise (production is DEBUG=0).
+    clean |= {"DJANGO_SETTINGS_MODULE": "partnerhub.settings", "DEBUG": "1", **env}
     out = subprocess.run(
         [sys.executable, "-c", PROBE],
         env=clean,
@@ -88,6 +104,7 @@ def test_production_settings_pass_check_deploy_without_warning() -> None:
         "DEBUG": "0",
         "SECRET_KEY": "k3y-" + "x9Qz!" * 12,
         "ALLOWED_HOSTS": "partnerhub.example.fr",
+        **PRODUCTION_PROVIDERS,
     }
     out = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

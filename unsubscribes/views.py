@@ -28,6 +28,13 @@ from .models import Unsubscribe
 
 PER_PAGE = 50
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+HOOK_MAX_BYTES = 64 * 1024  # a reply is a few hundred bytes
+# The keys SMS Partner documents for replies (providers.md §2.15): nothing else is kept.
+HOOK_KEYS = frozenset(
+    {"type", "phone_number", "text", "message_id", "msisdn", "to", "messageId"}
+    | {"keyword", "message-timestamp", "concat", "concat-ref", "concat-total"}
+    | {"concat-part"}
+)
 INVALID_SHOWN = 200
 EXPORT_HEADER = (
     "channel",
@@ -185,6 +192,9 @@ def sms_reply_hook(request: HttpRequest, token: str) -> HttpResponse:
     expected = getattr(settings, "SMS_REPLY_WEBHOOK_TOKEN", "") or ""
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         raise Http404
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > HOOK_MAX_BYTES:
+        return JsonResponse({"success": False, "error": "too large"}, status=413)
     payload = _payload(request)
     if payload is None:
         return JsonResponse(
@@ -204,11 +214,17 @@ def sms_reply_hook(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _payload(request: HttpRequest) -> dict[str, Any] | None:
-    """Form fields, else a JSON object body (whatever the content type says)."""
+    """The documented scalar fields of a form or JSON object body, else None."""
     if request.content_type in FORM_TYPES:
-        return request.POST.dict() or None
-    try:
-        data = json.loads(request.body)
-    except ValueError:
+        data: Any = request.POST.dict()
+    else:
+        try:
+            data = json.loads(request.body)
+        except (ValueError, RecursionError):  # deep nesting is malformed too
+            return None
+    if not isinstance(data, dict):
         return None
-    return data if isinstance(data, dict) else None
+    kept = {k: v for k, v in data.items() if k in HOOK_KEYS}
+    if any(isinstance(v, dict | list) for v in kept.values()):
+        return None  # documented values are scalars
+    return kept or None

@@ -400,6 +400,31 @@ def stale_seconds() -> int:
     return int(getattr(settings, "RECIPIENT_IMPORT_STALE_SECONDS", 300))
 
 
+DRAFT_LIFETIME = timedelta(hours=24)
+
+
+def recipient_import_drafts_expire() -> int:
+    """Cancel drafts never started within 24 h and delete their uploaded CSV.
+
+    An abandoned preview would otherwise keep a file of recipients in var/
+    forever. Each draft is claimed by a compare-and-set, so one confirmed at
+    the same moment is left alone.
+    """
+    cutoff = timezone.now() - DRAFT_LIFETIME
+    expired = 0
+    old = RecipientImport.objects.filter(
+        status=ImportStatus.DRAFT, created_at__lt=cutoff
+    )
+    for draft in old.only("pk", "file_path"):
+        claimed = RecipientImport.objects.filter(
+            pk=draft.pk, status=ImportStatus.DRAFT
+        ).update(status=ImportStatus.CANCELLED, finished_at=timezone.now())
+        if claimed:
+            storage.remove(draft.file_path)
+            expired += 1
+    return expired
+
+
 def _finish(
     recipient_import: RecipientImport, status: str, code: str, message: str
 ) -> None:

@@ -27,7 +27,7 @@ def imports_dir() -> Path:
     """Where uploads and error reports are kept (created on first use)."""
     default = Path(settings.VAR_DIR) / "imports"
     path = Path(getattr(settings, "RECIPIENT_IMPORT_DIR", default))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # recipients' data
     return path
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .services import recipient_import_run, recipient_imports_fail_stale
+from .services import (
+    recipient_import_drafts_expire,
+    recipient_import_run,
+    recipient_imports_fail_stale,
+)
 
 
 def run_recipient_import(import_id: int) -> str:
@@ -12,5 +16,7 @@ def run_recipient_import(import_id: int) -> str:
 
 
 def fail_stale_imports() -> str:
-    """Periodic: imports whose worker died are marked failed, with the reason."""
-    return f"stale recipient imports failed: {recipient_imports_fail_stale()}"
+    """Periodic: imports whose worker died are failed; drafts over 24 h swept."""
+    failed = recipient_imports_fail_stale()
+    expired = recipient_import_drafts_expire()
+    return f"stale recipient imports failed: {failed}, old drafts removed: {expired}"

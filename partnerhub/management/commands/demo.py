@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partnerhub import demo_data
 
@@ -40,6 +40,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:  # never create public demo logins in production
+            raise CommandError(
+                "The demo creates public logins (admin / partnerhub-demo): it runs "
+                "only with DEBUG=1, which scripts/run sets."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         call_command("setup_schedules", verbosity=0)

@@ -1,0 +1,124 @@
+"""Content-Security-Policy enforced in Chromium on the main pages (issue #17.6).
+
+Every page is loaded with the policy the server sends; any violation Chromium
+reports (an inline script or handler, a remote resource) fails the test. The
+email preview, a srcdoc frame, inherits the policy: a tracking pixel in an email
+is never requested, and the page says images are not loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from campaigns.models import CampaignStatus
+from tests.campaign_factories import AudienceFactory, CampaignFactory
+from tests.factories import PASSWORD, UserFactory
+from tests.test_campaign_pages import sent_campaign
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PIXEL = "http://127.0.0.1:9/pixel.gif"
+BACKGROUND = "http://127.0.0.1:9/background.png"
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Any]:
+    """A page that enforces the policy (the suite's `page` bypasses it)."""
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 860}, bypass_csp=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def watch(page) -> list[str]:
+    """Collects CSP violations reported on the console of any frame."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
+def login(page, live_server) -> None:
+    UserFactory(username="boss", groups=["Admins"])
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector(".ph-cards")
+
+
+def test_main_pages_run_under_the_policy_without_violation(page, live_server) -> None:
+    violations = watch(page)
+    audience = AudienceFactory(name="Clients")
+    draft = CampaignFactory(name="Brouillon", audience=audience)
+    sent = sent_campaign(5, name="Envoyée", status=CampaignStatus.SENT)
+    response = page.goto(f"{live_server.url}/admin/login/")
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    login(page, live_server)
+    pages = [
+        "/admin/",
+        "/campaigns/",
+        f"/campaigns/{sent.pk}/",
+        "/campaigns/new/?channel=email",
+        "/campaigns/new/?channel=sms",
+        "/campaigns/new/?channel=voice",
+        f"/campaigns/{draft.pk}/edit/",
+        f"/campaigns/{draft.pk}/review/",
+        "/audiences/",
+        f"/audiences/{audience.pk}/",
+        f"/audiences/{audience.pk}/import/",
+        "/unsubscribes/",
+        "/unsubscribes/add/",
+        "/unsubscribes/import/",
+        "/admin/partnerhub/provideraccount/",
+        "/admin/partnerhub/loginlockout/",
+        "/admin/auth/user/",
+        "/admin/auth/user/add/",
+    ]
+    for path in pages:
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    assert violations == []
+
+
+def test_the_language_menu_works_without_an_inline_handler(page, live_server) -> None:
+    violations = watch(page)
+    page.goto(f"{live_server.url}/admin/login/")
+    with page.expect_navigation():
+        page.select_option("#ph-lang-select", "fr")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    with page.expect_navigation():
+        page.select_option("#ph-lang-select", "en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert violations == []
+
+
+def test_the_email_preview_loads_no_remote_image(page, live_server) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    draft = CampaignFactory(
+        html=f'<p>Bonjour</p><img src="{PIXEL}" alt="">'
+        f'<table><tr><td style="background-image: url({BACKGROUND})">x</td></tr>'
+        "</table><a href='#UNSUBSCRIBE_LINK#'>stop</a>"
+    )
+    login(page, live_server)
+    page.goto(f"{live_server.url}/campaigns/{draft.pk}/edit/")
+    frame = page.frame_locator("#preview-frame")
+    frame.locator("img").wait_for(state="attached")
+    page.wait_for_load_state("networkidle")
+    assert PIXEL not in requested
+    assert BACKGROUND not in requested
+    note = page.locator("#preview-images-note").inner_text()
+    assert note == "Images are not loaded in the preview."
