@@ -31,6 +31,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -179,41 +180,80 @@ def _snapshot_rows(campaign: Campaign) -> QuerySet[Recipient]:
     )
 
 
+# Where the running dispatch stopped batching: the keyset of `next_batch`, kept on
+# the campaign instance that `dispatch()` passes around (one run, one instance).
+BATCH_CURSOR = "_batched_up_to"
+
+
 @transaction.atomic
 def next_batch(campaign: Campaign) -> DispatchBatch | None:
     """Record the next ≤500 pending deliveries as one batch `in_flight` (committed).
+
+    Keyset, not offset: it resumes after the last id it batched, on the partial
+    index `delivery_unbatched_idx` (pending and unbatched only), so a batch costs
+    the same at the millionth recipient as at the first. When the keyset runs dry
+    it sweeps once from the start: deliveries re-queued behind the cursor (batch
+    never reached the provider) are picked up there.
 
     The unsubscribe check rides on the same query (EXISTS per row) and the batch is
     assigned by id range: a 500-value IN list costs Django more in Python than all
     the rest of a batch's bookkeeping. The range holds exactly the rows read, as
     this transaction is the lease holder's only writer of unbatched deliveries.
     """
-    unbatched = Delivery.objects.filter(
+    after = int(getattr(campaign, BATCH_CURSOR, 0))
+    while True:
+        pending = _pending_after(campaign, after)
+        if not pending:
+            if after == 0:
+                return None
+            after = 0
+            continue
+        stopped = [pk for pk, is_stopped in pending if is_stopped]
+        if stopped:
+            _suppress(campaign, stopped)
+        if len(stopped) < len(pending):
+            batch = _record_batch(campaign, after, pending, len(stopped))
+            setattr(campaign, BATCH_CURSOR, pending[-1][0])
+            return batch
+        after = pending[-1][0]
+
+
+def _unbatched(campaign: Campaign, after: int) -> QuerySet[Delivery]:
+    """Pending, unbatched, past the cursor: the exact shape of the partial index."""
+    return Delivery.objects.filter(
         campaign=campaign, status=DeliveryStatus.PENDING, batch__isnull=True
-    )
-    pending = list(
-        unbatched.annotate(stopped=_unsubscribed(campaign, OuterRef("address")))
+    ).filter(id__gt=after)
+
+
+def _pending_after(campaign: Campaign, after: int) -> list[tuple[int, bool]]:
+    """(id, unsubscribed since the snapshot) of the next ≤500 unbatched deliveries."""
+    return list(
+        _unbatched(campaign, after)
+        .annotate(stopped=_unsubscribed(campaign, OuterRef("address")))
         .order_by("id")
         .values_list("id", "stopped")[:BATCH_SIZE]
     )
-    if not pending:
-        return None
-    stopped = [pk for pk, is_stopped in pending if is_stopped]
-    if stopped:
-        Delivery.objects.filter(pk__in=stopped).update(
-            status=DeliveryStatus.SUPPRESSED,
-            error=_("Unsubscribed at dispatch time."),
-        )
-    if len(stopped) == len(pending):
-        return next_batch(campaign)
-    number = campaign.batches.count() + 1
+
+
+def _suppress(campaign: Campaign, stopped: list[int]) -> None:
+    Delivery.objects.filter(pk__in=stopped).update(
+        status=DeliveryStatus.SUPPRESSED,
+        error=_("Unsubscribed at dispatch time."),
+    )
+
+
+def _record_batch(
+    campaign: Campaign, after: int, pending: list[tuple[int, bool]], stopped: int
+) -> DispatchBatch:
+    last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
+    number = last + 1
     batch = DispatchBatch.objects.create(
         campaign=campaign,
         number=number,
-        size=len(pending) - len(stopped),
+        size=len(pending) - stopped,
         provider_tag=f"ph{campaign.pk}b{number}"[:20],
     )
-    unbatched.filter(id__lte=pending[-1][0]).update(batch=batch)
+    _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
 
 

@@ -290,6 +290,13 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["campaign", "batch"]),
+            # Exactly the dispatch's `next_batch` query: pending, not yet batched,
+            # in id order. Batched rows leave it, so no batch walks past them.
+            models.Index(
+                fields=["campaign", "id"],
+                condition=models.Q(status="pending", batch__isnull=True),
+                name="delivery_unbatched_idx",
+            ),
         ]
 
     def __str__(self) -> str:
