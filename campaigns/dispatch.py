@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,7 +46,7 @@ from django.utils.translation import gettext as _
 from partnerhub.clients import errors
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql
+from . import bulk_sql, counters
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -144,7 +145,9 @@ def snapshot(campaign: Campaign) -> None:
     """
     if campaign.snapshot_done:
         return
-    bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+    with transaction.atomic():
+        bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+        counters.recount(campaign_id=campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(snapshot_done=True)
     campaign.snapshot_done = True
 
@@ -236,10 +239,11 @@ def _pending_after(campaign: Campaign, after: int) -> list[tuple[int, bool]]:
 
 
 def _suppress(campaign: Campaign, stopped: list[int]) -> None:
-    Delivery.objects.filter(pk__in=stopped).update(
+    done = Delivery.objects.filter(pk__in=stopped).update(
         status=DeliveryStatus.SUPPRESSED,
         error=_("Unsubscribed at dispatch time."),
     )
+    counters.move(campaign.pk, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done)
 
 
 def _record_batch(
@@ -346,11 +350,16 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
         sent_at=now,
         error="",
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.ACCEPTED,
         provider_message_id=accepted.message_id,
         cost=unit_cost,
     )
+    moved = Counter({DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done})
+    cost = None
+    if unit_cost is not None and done:
+        cost = counters.stored_cost(unit_cost) * done
+    counters.apply(batch.campaign_id, moved, cost)
 
 
 @transaction.atomic
@@ -359,8 +368,11 @@ def refuse(batch: DispatchBatch, exc: Exception) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.REFUSED, error=str(exc)
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, error=str(exc)
+    )
+    counters.move(
+        batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
     )
 
 
@@ -393,8 +405,11 @@ def mark_unknown(batch: DispatchBatch) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.UNKNOWN, error=reason
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.UNKNOWN, error=reason
+    )
+    counters.move(
+        batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.UNKNOWN, done
     )
 
 
@@ -416,21 +431,34 @@ def accept_from_lookup(batch: DispatchBatch, found: list[StatusUpdate]) -> None:
 
 
 def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> int:
-    """Write provider statuses onto the batch's deliveries (one bulk statement)."""
+    """Write provider statuses onto the batch's deliveries (one bulk statement).
+
+    The rows are read locked and written in one transaction, so the counters move
+    by exactly what changed.
+    """
     by_address = {u.address: u for u in updates}
-    rows = batch.deliveries.values_list(
-        "id", "address", "status", "provider_status", "cost"
-    )
     changed: list[tuple[int, str, StatusUpdate, Decimal | None]] = []
-    for pk, address, current, current_raw, cost in rows:
-        update = by_address.get(address)
-        if update is None:
-            continue
-        status = _local_status(update.status)
-        if _changes(current, current_raw, status, update.raw):
-            new_cost = cost if update.cost is None else update.cost
-            changed.append((pk, status, update, new_cost))
-    bulk_sql.write_statuses(changed)
+    moved: Counter[str] = Counter()
+    cost_delta, costed = Decimal(0), False
+    with transaction.atomic():
+        rows = batch.deliveries.select_for_update().values_list(
+            "id", "address", "status", "provider_status", "cost"
+        )
+        for pk, address, current, current_raw, cost in rows:
+            update = by_address.get(address)
+            if update is None:
+                continue
+            status = _local_status(update.status)
+            if _changes(current, current_raw, status, update.raw):
+                new_cost = cost if update.cost is None else update.cost
+                changed.append((pk, status, update, new_cost))
+                moved[current] -= 1
+                moved[status] += 1
+                if new_cost is not None:
+                    cost_delta += counters.stored_cost(new_cost) - (cost or 0)
+                    costed = True
+        bulk_sql.write_statuses(changed)
+        counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
     return len(changed)
 
 
@@ -457,9 +485,12 @@ def finish(campaign: Campaign, owner: str, failed_reason: str = "") -> None:
     now = timezone.now()
     with transaction.atomic():
         if failed_reason:
-            Delivery.objects.filter(
+            done = Delivery.objects.filter(
                 campaign=campaign, status=DeliveryStatus.PENDING
             ).update(status=DeliveryStatus.FAILED, error=failed_reason)
+            counters.move(
+                campaign.pk, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
+            )
         status = _final_status(campaign, failed_reason)
         Campaign.objects.filter(pk=campaign.pk, lease_owner=owner).update(
             status=status,
