@@ -18,8 +18,13 @@ from django_tables2.rows import BoundRows
 
 
 class KnownCountPaginator(Paginator):
-    """A django-tables2 paginator given `count`; `queryset` is the table's rows in
-    id order, or None when the user sorted the table (then pages read forward)."""
+    """A paginator given `count` when it is known (else it counts, as Django's).
+
+    `queryset` is the rows in a total order (ending with the primary key) that
+    may be read backwards, or None (then every page reads forward): a plain
+    queryset is its own, a django-tables2 table passes its queryset while the
+    user has not sorted it.
+    """
 
     def __init__(
         self,
@@ -47,5 +52,17 @@ class KnownCountPaginator(Paginator):
         if self.queryset is None or bottom <= self.count // 2:
             return super().page(number)
         backwards = self.queryset.reverse()[self.count - top : self.count - bottom]
-        rows = BoundRows(list(backwards)[::-1], self.object_list.table)
+        rows: Any = list(backwards)[::-1]
+        if isinstance(self.object_list, BoundRows):
+            rows = BoundRows(rows, self.object_list.table)
         return self._get_page(rows, number, self)
+
+
+def page_of(
+    rows: QuerySet[Any], per_page: int, number: Any, *, count: int | None = None
+) -> Page:
+    """`Paginator.get_page` (bad numbers give the first or last page), with the
+    count when known and the pages past the middle read from the end."""
+    return KnownCountPaginator(rows, per_page, count=count, queryset=rows).get_page(
+        number
+    )

@@ -35,7 +35,7 @@ from campaigns.models import (
     RecipientImport,
 )
 
-from . import storage
+from . import selectors, storage
 from .merge import Merger, iter_prepared
 
 logger = logging.getLogger(__name__)
@@ -334,6 +334,7 @@ def _merge(
         imp.updated, imp.unsubscribed = len(counts.updated_ids), counts.unsubscribed
         imp.status, imp.phase, imp.finished_at = ImportStatus.DONE, "", timezone.now()
         imp.save(update_fields=_RESULT_FIELDS)
+        transaction.on_commit(lambda: selectors.forget_audience_sizes(imp.audience_id))
 
 
 def _grow_sqlite_cache() -> None:
