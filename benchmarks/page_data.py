@@ -101,7 +101,11 @@ def _small_campaigns(
     now = timezone.now()
     sent: list[int] = []
     for i in range(scale.campaigns - 1):
-        kind = "sent" if i < scale.campaigns - 11 else ("scheduled", "draft")[i % 2]
+        kind = (
+            "sent"
+            if i < max(1, scale.campaigns - 11)
+            else ("scheduled", "draft")[i % 2]
+        )
         campaign = Campaign.objects.create(
             name=f"{scale.name} {kind} {i}",
             audience=big if i == scale.campaigns - 2 else small,

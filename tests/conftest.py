@@ -158,6 +158,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 # the end of each of their tests the stored counters must equal a recount.
 COUNTED_MODULES = frozenset(
     {
+        "tests.test_campaign_counters",
         "tests.test_campaign_dispatch",
         "tests.test_campaign_services",
         "tests.test_dispatch_bulk_writes",
