@@ -19,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -46,7 +48,7 @@ from django.utils.translation import gettext as _
 from partnerhub.clients import errors, transient
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql
+from . import bulk_sql, counters
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -176,7 +178,9 @@ def snapshot(campaign: Campaign) -> None:
     """
     if campaign.snapshot_done:
         return
-    bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+    with transaction.atomic():
+        bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+        counters.recount(campaign_id=campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(snapshot_done=True)
     campaign.snapshot_done = True
 
@@ -212,41 +216,81 @@ def _snapshot_rows(campaign: Campaign) -> QuerySet[Recipient]:
     )
 
 
+# Where the running dispatch stopped batching: the keyset of `next_batch`, kept on
+# the campaign instance that `dispatch()` passes around (one run, one instance).
+BATCH_CURSOR = "_batched_up_to"
+
+
 @transaction.atomic
 def next_batch(campaign: Campaign) -> DispatchBatch | None:
     """Record the next ≤500 pending deliveries as one batch `in_flight` (committed).
+
+    Keyset, not offset: it resumes after the last id it batched, on the partial
+    index `delivery_unbatched_idx` (pending and unbatched only), so a batch costs
+    the same at the millionth recipient as at the first. When the keyset runs dry
+    it sweeps once from the start: deliveries re-queued behind the cursor (batch
+    never reached the provider) are picked up there.
 
     The unsubscribe check rides on the same query (EXISTS per row) and the batch is
     assigned by id range: a 500-value IN list costs Django more in Python than all
     the rest of a batch's bookkeeping. The range holds exactly the rows read, as
     this transaction is the lease holder's only writer of unbatched deliveries.
     """
-    unbatched = Delivery.objects.filter(
+    after = int(getattr(campaign, BATCH_CURSOR, 0))
+    while True:
+        pending = _pending_after(campaign, after)
+        if not pending:
+            if after == 0:
+                return None
+            after = 0
+            continue
+        stopped = [pk for pk, is_stopped in pending if is_stopped]
+        if stopped:
+            _suppress(campaign, stopped)
+        if len(stopped) < len(pending):
+            batch = _record_batch(campaign, after, pending, len(stopped))
+            setattr(campaign, BATCH_CURSOR, pending[-1][0])
+            return batch
+        after = pending[-1][0]
+
+
+def _unbatched(campaign: Campaign, after: int) -> QuerySet[Delivery]:
+    """Pending, unbatched, past the cursor: the exact shape of the partial index."""
+    return Delivery.objects.filter(
         campaign=campaign, status=DeliveryStatus.PENDING, batch__isnull=True
-    )
-    pending = list(
-        unbatched.annotate(stopped=_unsubscribed(campaign, OuterRef("address")))
+    ).filter(id__gt=after)
+
+
+def _pending_after(campaign: Campaign, after: int) -> list[tuple[int, bool]]:
+    """(id, unsubscribed since the snapshot) of the next ≤500 unbatched deliveries."""
+    return list(
+        _unbatched(campaign, after)
+        .annotate(stopped=_unsubscribed(campaign, OuterRef("address")))
         .order_by("id")
         .values_list("id", "stopped")[:BATCH_SIZE]
     )
-    if not pending:
-        return None
-    stopped = [pk for pk, is_stopped in pending if is_stopped]
-    if stopped:
-        Delivery.objects.filter(pk__in=stopped).update(
-            status=DeliveryStatus.SUPPRESSED,
-            error=_("Unsubscribed at dispatch time."),
-        )
-    if len(stopped) == len(pending):
-        return next_batch(campaign)
-    number = campaign.batches.count() + 1
+
+
+def _suppress(campaign: Campaign, stopped: list[int]) -> None:
+    done = Delivery.objects.filter(pk__in=stopped).update(
+        status=DeliveryStatus.SUPPRESSED,
+        error=_("Unsubscribed at dispatch time."),
+    )
+    counters.move(campaign.pk, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done)
+
+
+def _record_batch(
+    campaign: Campaign, after: int, pending: list[tuple[int, bool]], stopped: int
+) -> DispatchBatch:
+    last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
+    number = last + 1
     batch = DispatchBatch.objects.create(
         campaign=campaign,
         number=number,
-        size=len(pending) - len(stopped),
+        size=len(pending) - stopped,
         provider_tag=f"ph{campaign.pk}b{number}"[:20],
     )
-    unbatched.filter(id__lte=pending[-1][0]).update(batch=batch)
+    _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
 
 
@@ -374,11 +418,16 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
         sent_at=now,
         error="",
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.ACCEPTED,
         provider_message_id=accepted.message_id,
         cost=unit_cost,
     )
+    moved = Counter({DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done})
+    cost = None
+    if unit_cost is not None and done:
+        cost = counters.stored_cost(unit_cost) * done
+    counters.apply(batch.campaign_id, moved, cost)
 
 
 @transaction.atomic
@@ -387,8 +436,11 @@ def refuse(batch: DispatchBatch, exc: Exception) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.REFUSED, error=str(exc)
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, error=str(exc)
+    )
+    counters.move(
+        batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
     )
 
 
@@ -421,8 +473,11 @@ def mark_unknown(batch: DispatchBatch) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.UNKNOWN, error=reason
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.UNKNOWN, error=reason
+    )
+    counters.move(
+        batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.UNKNOWN, done
     )
 
 
@@ -444,21 +499,34 @@ def accept_from_lookup(batch: DispatchBatch, found: list[StatusUpdate]) -> None:
 
 
 def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> int:
-    """Write provider statuses onto the batch's deliveries (one bulk statement)."""
+    """Write provider statuses onto the batch's deliveries (one bulk statement).
+
+    The rows are read locked and written in one transaction, so the counters move
+    by exactly what changed.
+    """
     by_address = {u.address: u for u in updates}
-    rows = batch.deliveries.values_list(
-        "id", "address", "status", "provider_status", "cost"
-    )
     changed: list[tuple[int, str, StatusUpdate, Decimal | None]] = []
-    for pk, address, current, current_raw, cost in rows:
-        update = by_address.get(address)
-        if update is None:
-            continue
-        status = _local_status(update.status)
-        if _changes(current, current_raw, status, update.raw):
-            new_cost = cost if update.cost is None else update.cost
-            changed.append((pk, status, update, new_cost))
-    bulk_sql.write_statuses(changed)
+    moved: Counter[str] = Counter()
+    cost_delta, costed = Decimal(0), False
+    with transaction.atomic():
+        rows = batch.deliveries.select_for_update().values_list(
+            "id", "address", "status", "provider_status", "cost"
+        )
+        for pk, address, current, current_raw, cost in rows:
+            update = by_address.get(address)
+            if update is None:
+                continue
+            status = _local_status(update.status)
+            if _changes(current, current_raw, status, update.raw):
+                new_cost = cost if update.cost is None else update.cost
+                changed.append((pk, status, update, new_cost))
+                moved[current] -= 1
+                moved[status] += 1
+                if new_cost is not None:
+                    cost_delta += counters.stored_cost(new_cost) - (cost or 0)
+                    costed = True
+        bulk_sql.write_statuses(changed)
+        counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
     return len(changed)
 
 
@@ -485,9 +553,12 @@ def finish(campaign: Campaign, owner: str, failed_reason: str = "") -> None:
     now = timezone.now()
     with transaction.atomic():
         if failed_reason:
-            Delivery.objects.filter(
+            done = Delivery.objects.filter(
                 campaign=campaign, status=DeliveryStatus.PENDING
             ).update(status=DeliveryStatus.FAILED, error=failed_reason)
+            counters.move(
+                campaign.pk, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
+            )
         status = _final_status(campaign, failed_reason)
         Campaign.objects.filter(pk=campaign.pk, lease_owner=owner).update(
             status=status,

@@ -61,13 +61,18 @@ class DeliveryFilter(django_filters.FilterSet):
         fields = ("q", "status")
 
     def search(self, queryset: QuerySet[Delivery], name: str, value: str) -> QuerySet:
-        """Addresses are stored normalised: lower-case emails, E.164 phones."""
+        """Addresses are stored normalised: lower-case emails, E.164 phones.
+
+        A case-sensitive `contains` on the lower-cased text (a plain `LIKE`, which
+        the PostgreSQL trigram index on `address` serves, unlike `UPPER() LIKE`).
+        """
         value = value.strip()
         if not value:
             return queryset
         phone = value.replace(" ", "").replace(".", "")
         if phone.startswith("0") and phone[1:].isdigit():
             phone = "+33" + phone[1:]  # as French staff type a number
-        return queryset.filter(
-            Q(address__icontains=value.lower()) | Q(address__contains=phone)
-        )
+        text = value.lower()
+        if phone == text:
+            return queryset.filter(address__contains=text)
+        return queryset.filter(Q(address__contains=text) | Q(address__contains=phone))

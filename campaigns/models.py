@@ -338,6 +338,13 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["campaign", "batch"]),
+            # Exactly the dispatch's `next_batch` query: pending, not yet batched,
+            # in id order. Batched rows leave it, so no batch walks past them.
+            models.Index(
+                fields=["campaign", "id"],
+                condition=models.Q(status="pending", batch__isnull=True),
+                name="delivery_unbatched_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -437,3 +444,39 @@ class RecipientImport(models.Model):
             ImportStatus.FAILED,
             ImportStatus.CANCELLED,
         )
+
+
+class CampaignCounts(models.Model):
+    """A campaign's deliveries counted by status, with their cost so far.
+
+    Kept by the transactions that change deliveries (dispatch, status refresh,
+    cancel), so the campaign list and the progress poll never count a million
+    rows. `manage.py recount_campaigns` rebuilds them from the deliveries.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="counts"
+    )
+    pending = models.BigIntegerField(default=0)
+    accepted = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    not_delivered = models.BigIntegerField(default=0)
+    suppressed = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    cancelled = models.BigIntegerField(default=0)
+    unknown = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=16, decimal_places=4, null=True)
+
+    class Meta:
+        verbose_name = _("campaign counts")
+        verbose_name_plural = _("campaign counts")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.total}"
+
+    def by_status(self) -> dict[str, int]:
+        return {status: getattr(self, status) for status in DeliveryStatus.values}
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status().values())

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     Exists,
     F,
     FloatField,
+    IntegerField,
     OuterRef,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
@@ -26,13 +24,13 @@ from django.utils.translation import gettext_lazy as _
 
 from unsubscribes.models import Unsubscribe
 
+from . import counters
 from .models import (
     FINAL_DELIVERY_STATUSES,
     Campaign,
     CampaignStatus,
     Delivery,
     DeliveryStatus,
-    Recipient,
 )
 
 
@@ -98,51 +96,39 @@ HANDED_OVER = (
 LIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
 
 
-def _delivery_subquery(aggregate: Any, **filters: Any) -> Subquery:
-    """One correlated aggregate over a campaign's deliveries.
-
-    A subquery per figure rather than a join + GROUP BY: joins would multiply
-    rows as soon as two relations are involved, and a correlated subquery is
-    only evaluated for the page of campaigns actually shown.
-    """
-    rows = (
-        Delivery.objects.filter(campaign=OuterRef("pk"), **filters)
-        .order_by()
-        .values("campaign")
-        .annotate(value=aggregate)
-        .values("value")
-    )
-    return Subquery(rows)
-
-
 def campaigns_for_list() -> QuerySet[Campaign]:
-    """Campaigns with their audience and delivery figures, in one query per page."""
-    audience_size = (
-        Recipient.objects.filter(audience=OuterRef("audience_id"))
-        .order_by()
-        .values("audience")
-        .annotate(n=Count("pk"))
-        .values("n")
+    """Campaigns with their audience and delivery figures, in one query per page.
+
+    Delivery figures come from the stored counters (`CampaignCounts`, one row per
+    campaign joined), never from the deliveries: a page of campaigns costs the
+    same with a million deliveries as with ten. Only a campaign not yet
+    snapshotted (draft, scheduled) shows its audience's size, from the sizes
+    counted at most once a minute (`audience_sizes`), as a CASE on the audience:
+    still sortable in SQL, and no COUNT over a million recipients per view.
+    """
+    from .imports.selectors import audience_sizes
+
+    sizes = audience_sizes()
+    audience_size = Case(
+        *(When(audience_id=pk, then=Value(n)) for pk, n in sizes.items()),
+        default=Value(0),
+        output_field=IntegerField(),
     )
-    deliveries = Coalesce(_delivery_subquery(Count("pk")), 0)
-    handed = Coalesce(_delivery_subquery(Count("pk"), status__in=HANDED_OVER), 0)
-    delivered = Coalesce(
-        _delivery_subquery(Count("pk"), status=DeliveryStatus.DELIVERED), 0
-    )
+    total = _counters_sum(DeliveryStatus.values)
+    handed = _counters_sum(HANDED_OVER)
     return (
         Campaign.objects.select_related("audience", "account")
         .annotate(
-            delivery_count=deliveries,
-            handed_count=handed,
-            delivered_count=delivered,
-            audience_size=Coalesce(Subquery(audience_size), 0),
-            actual_cost=_delivery_subquery(Sum("cost")),
+            delivery_count=Coalesce(total, 0),
+            handed_count=Coalesce(handed, 0),
+            delivered_count=Coalesce(F("counts__delivered"), 0),
+            actual_cost=F("counts__cost"),
             when=Coalesce("dispatched_at", "scheduled_at", "created_at"),
         )
         .annotate(
             recipients=Case(
                 When(snapshot_done=True, then=F("delivery_count")),
-                default=F("audience_size"),
+                default=audience_size,
             ),
             delivered_rate=Case(
                 When(handed_count=0, then=Value(None)),
@@ -151,6 +137,12 @@ def campaigns_for_list() -> QuerySet[Campaign]:
             ),
         )
     )
+
+
+def _counters_sum(statuses: Sequence[str]) -> Any:
+    """counts.a + counts.b + ... over the joined `CampaignCounts` row."""
+    first, *rest = (F(f"counts__{status}") for status in statuses)
+    return sum(rest, first)
 
 
 @dataclass(frozen=True)
@@ -218,9 +210,8 @@ def percent(part: int, whole: int) -> float:
 
 
 def campaign_progress(*, campaign: Campaign) -> Progress:
-    """Delivery counts by status in one GROUP BY query (index campaign+status)."""
-    rows = campaign.deliveries.order_by().values("status").annotate(n=Count("pk"))
-    counts = {row["status"]: row["n"] for row in rows}
+    """Delivery counts by status, read from the stored counters (one row)."""
+    counts = counters.current(campaign).by_status()
     live = campaign.status in LIVE_STATUSES or (
         campaign.status == CampaignStatus.SENT and campaign.settled_at is None
     )
@@ -235,8 +226,8 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 
 
 def campaign_actual_cost(*, campaign: Campaign) -> Decimal | None:
-    """What the provider charged so far (sum of the deliveries' costs)."""
-    return campaign.deliveries.aggregate(total=Sum("cost"))["total"]
+    """What the provider charged so far (the stored sum of the deliveries' costs)."""
+    return counters.current(campaign).cost
 
 
 def campaign_deliveries(*, campaign: Campaign) -> QuerySet[Delivery]:

@@ -30,7 +30,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 )
 from unsubscribes.selectors import is_unsubscribed
 
-from . import dispatch
+from . import counters, dispatch
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
@@ -105,6 +105,8 @@ DRAFT_FIELDS = frozenset(
 DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)
 AUDIO_FILES_CACHE_SECONDS = 300
+# Delivery statuses that may still change (everything else is final).
+OPEN_DELIVERY_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.ACCEPTED)
 
 logger = logging.getLogger(__name__)
 
@@ -472,9 +474,11 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
 @transaction.atomic
 def _mark_batch_cancelled(batch: DispatchBatch) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
-    batch.deliveries.exclude(status__in=FINAL_DELIVERY_STATUSES).update(
-        status=DeliveryStatus.CANCELLED
-    )
+    for status in OPEN_DELIVERY_STATUSES:
+        done = batch.deliveries.filter(status=status).update(
+            status=DeliveryStatus.CANCELLED
+        )
+        counters.move(batch.campaign_id, status, DeliveryStatus.CANCELLED, done)
 
 
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:
@@ -511,15 +515,23 @@ def _settle_if_done(campaign: Campaign, *, has_statuses: bool) -> None:
         and campaign.dispatched_at < timezone.now() - STATUS_REFRESH_WINDOW
     )
     if window_over:
-        still_open.update(
-            status=DeliveryStatus.UNKNOWN,
-            error=_("No final status from the provider within 48 hours."),
-        )
+        _expire_open(campaign, open_states)
     elif still_open.exists():
         return
     Campaign.objects.filter(pk=campaign.pk, settled_at__isnull=True).update(
         settled_at=timezone.now()
     )
+
+
+@transaction.atomic
+def _expire_open(campaign: Campaign, open_states: list[str]) -> None:
+    """Past the window, what is still open ends `unknown` (counters moved along)."""
+    for status in open_states:
+        done = Delivery.objects.filter(campaign=campaign, status=status).update(
+            status=DeliveryStatus.UNKNOWN,
+            error=_("No final status from the provider within 48 hours."),
+        )
+        counters.move(campaign.pk, status, DeliveryStatus.UNKNOWN, done)
 
 
 @dataclass(frozen=True)
@@ -553,6 +565,25 @@ def campaign_test_send(
     # could arrive twice); a slow provider is reported, not waited for.
     message_id = adapter_for(campaign, interactive=True).test_send(address=address)
     return TestSendOutcome(message_id, warning)
+
+
+def campaigns_recount(
+    *, campaign_ids: list[int] | None = None
+) -> list[tuple[int, dict[str, int], dict[str, int]]]:
+    """Rebuild the delivery counters from the deliveries, one campaign per transaction.
+
+    Returns (campaign id, counts before, counts after) for each campaign, so the
+    command can say which were off.
+    """
+    if campaign_ids is None:
+        campaign_ids = list(Campaign.objects.values_list("pk", flat=True))
+    done = []
+    for campaign_id in campaign_ids:
+        with transaction.atomic():
+            before = counters.stored(campaign_id)
+            after = counters.recount(campaign_id=campaign_id)
+        done.append((campaign_id, before, after.by_status()))
+    return done
 
 
 def campaigns_dispatch_due() -> list[int]:

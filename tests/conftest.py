@@ -161,3 +161,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     setattr(item, "rep_" + report.when, report)
     return report
+
+
+# Test modules that change deliveries only through dispatch and the services: at
+# the end of each of their tests the stored counters must equal a recount.
+COUNTED_MODULES = frozenset(
+    {
+        "tests.test_campaign_counters",
+        "tests.test_campaign_dispatch",
+        "tests.test_campaign_services",
+        "tests.test_dispatch_bulk_writes",
+        "tests.test_unsubscribes_dispatch",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _counters_agree(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the test: every campaign's stored counters match its deliveries."""
+    yield
+    counted = request.module.__name__ in COUNTED_MODULES
+    if not counted or request.node.get_closest_marker("django_db") is None:
+        return
+    from tests.counter_checks import assert_counters_agree
+
+    assert_counters_agree()

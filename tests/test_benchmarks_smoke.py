@@ -61,3 +61,21 @@ def test_status_refresh_benchmark_updates_every_delivery(tmp_path):
     for label in ("total", "throughput", "HTTP (bulk-status)", "peak RSS"):
         assert label in shown
     assert shown["campaign settled"] == "yes"
+
+
+def test_pages_benchmark_times_every_page_on_a_small_build(tmp_path):
+    database = f"sqlite:///{tmp_path / 'pages.sqlite3'}"
+    small = ["--campaigns", "12", "--deliveries", "300", "--unsubscribes", "30"]
+    small += ["--requests", "2", "--database-url", database]
+    done = subprocess.run(
+        [sys.executable, "benchmarks/pages.py", *small],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    # Exit 1 only means a page missed 100 ms on this (busy) machine.
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert done.stdout.count(" OK") + done.stdout.count("MISSED") == 16
+    assert "campaign page (1M deliveries)" in done.stdout

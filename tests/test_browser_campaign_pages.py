@@ -8,6 +8,7 @@ import io
 import pytest
 from django.utils import timezone
 
+from campaigns import counters
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from tests.campaign_factories import CampaignFactory
 from tests.factories import PASSWORD, UserFactory
@@ -68,6 +69,7 @@ def move(campaign: Campaign, count: int, status: str) -> None:
     """What the dispatcher and the status refresh do, from the test thread."""
     ids = campaign.deliveries.order_by("pk").values_list("pk", flat=True)[:count]
     Delivery.objects.filter(pk__in=list(ids)).update(status=status)
+    counters.recount(campaign_id=campaign.pk)  # as their transactions do
 
 
 def progress_value(page) -> float:

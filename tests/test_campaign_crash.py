@@ -171,6 +171,25 @@ def deliveries(env: dict[str, str], campaign_id: int) -> list[tuple[str, str, st
     return query(env, sql, campaign_id)  # type: ignore[return-value]
 
 
+def assert_counters_agree(env: dict[str, str], campaign_id: int) -> None:
+    """The stored counters equal the deliveries counted by status."""
+    counted = dict(
+        query(
+            env,
+            "SELECT status, COUNT(*) FROM campaigns_delivery WHERE campaign_id = ? "
+            "GROUP BY status",
+            campaign_id,
+        )
+    )
+    names = ("pending", "accepted", "delivered", "not_delivered", "suppressed")
+    names += ("failed", "cancelled", "unknown")
+    sql = (
+        f"SELECT {', '.join(names)} FROM campaigns_campaigncounts WHERE campaign_id = ?"  # noqa: S608
+    )
+    stored = dict(zip(names, query(env, sql, campaign_id)[0], strict=True))
+    assert {k: v for k, v in stored.items() if v} == counted
+
+
 def kill_mid_dispatch_and_restart(
     sandbox: Any, cluster: Any, env: dict[str, str], campaign_id: int, held: int
 ) -> None:
@@ -206,6 +225,7 @@ def test_sigkill_mid_dispatch_then_restart_sends_everyone_exactly_once(
         "unknown": BATCH,  # the one whose answer the kill lost
     }
     assert all(error for _, status, error in rows if status == "unknown")
+    assert_counters_agree(worker_env, campaign_id)
 
 
 def test_sigkill_with_lost_responses_never_resends_a_lost_batch(
@@ -229,3 +249,4 @@ def test_sigkill_with_lost_responses_never_resends_a_lost_batch(
     }
     assert all(error for _, status, error in rows if status == "unknown")
     assert all(received[address] == 1 for address in unknown)
+    assert_counters_agree(worker_env, campaign_id)

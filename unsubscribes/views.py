@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from campaigns.csvio import CsvError
+from campaigns.paging import page_of
 from partnerhub.pages import csv_download, delimiter_from, page_context
 
 from . import selectors, services
@@ -52,7 +52,7 @@ EXPORT_HEADER = (
 def unsubscribe_list(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
     rows = selectors.unsubscribes_filtered(**(form.filters() if form.is_bound else {}))
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(rows, PER_PAGE, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = page_context(

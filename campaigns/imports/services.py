@@ -35,7 +35,7 @@ from campaigns.models import (
     RecipientImport,
 )
 
-from . import storage
+from . import selectors, storage
 from .merge import Merger, iter_prepared
 
 logger = logging.getLogger(__name__)
@@ -342,6 +342,7 @@ def _merge(
         imp.status, imp.phase, imp.finished_at = ImportStatus.DONE, "", timezone.now()
         imp.save(update_fields=_RESULT_FIELDS)
         _audit_import(imp)
+        transaction.on_commit(lambda: selectors.forget_audience_sizes(imp.audience_id))
 
 
 def _audit_import(imp: RecipientImport) -> None:

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from campaigns.csvio import CsvError
 from campaigns.csvio.errors import ERROR_REPORT_HEADER, message_for
 from campaigns.csvio.export import error_rows
 from campaigns.models import Audience, ImportStatus, RecipientImport
+from campaigns.paging import page_of
 from partnerhub.pages import csv_download, delimiter_from, page_context
 
 from . import selectors, services, storage
@@ -53,7 +53,8 @@ def audience_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audience = get_object_or_404(Audience, pk=pk)
     search = request.GET.get("q", "")
     recipients = selectors.audience_recipients(audience=audience, search=search)
-    page = Paginator(recipients, PER_PAGE).get_page(request.GET.get("page"))
+    size = None if search.strip() else selectors.audience_size(audience=audience)
+    page = page_of(recipients, PER_PAGE, request.GET.get("page"), count=size)
     context = page_context(
         request,
         title=audience.name,

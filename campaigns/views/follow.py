@@ -26,6 +26,7 @@ from partnerhub.pages import PageMixin, csv_download, delimiter_from
 from .. import selectors
 from ..filters import CampaignFilter, DeliveryFilter
 from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
+from ..paging import KnownCountPaginator
 from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
 
 VIEW_PERMISSION = "campaigns.view_campaign"
@@ -90,13 +91,36 @@ class CampaignDetailView(
     def get_title(self) -> str:
         return self.get_campaign().name
 
+    def get_progress(self) -> selectors.Progress:
+        if not hasattr(self, "progress"):
+            self.progress = selectors.campaign_progress(campaign=self.get_campaign())
+        return self.progress
+
     def get_queryset(self) -> QuerySet[Delivery]:
         return selectors.campaign_deliveries(campaign=self.get_campaign())
+
+    def get_table_pagination(self, table: DeliveryTable) -> dict[str, Any]:
+        """The count comes from the campaign's counters unless a search is on;
+        in id order, pages past the middle are read from the end."""
+        paginate = super().get_table_pagination(table)
+        filters = self.filterset.form.cleaned_data if self.filterset.is_valid() else {}
+        count = None
+        if not filters.get("q"):
+            progress = self.get_progress()
+            status = filters.get("status")
+            count = progress.counts.get(status, 0) if status else progress.total
+        in_id_order = not self.request.GET.get(table.prefixed_order_by_field)
+        paginate.update(
+            paginator_class=KnownCountPaginator,
+            count=count,
+            queryset=self.object_list if in_id_order else None,
+        )
+        return paginate
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         campaign = self.get_campaign()
-        progress = selectors.campaign_progress(campaign=campaign)
+        progress = self.get_progress()
         context.update(
             campaign=campaign,
             progress=progress,

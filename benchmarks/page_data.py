@@ -1,0 +1,187 @@
+"""The data behind the page benchmark, also used small by the query-count tests.
+
+`build(scale)` adds to the current database (once per scale: it is found again by
+name): a big audience of `recipients`, one sent campaign with a delivery per
+recipient, `campaigns - 1` small campaigns on a 100-recipient audience (sent,
+scheduled, drafts, and one scheduled on the big audience), and `unsubscribes`
+e-mail addresses, one in ten of them in the big audience. Rows are written by
+`INSERT ... SELECT` over a recursive counter, which SQLite and PostgreSQL both
+run, so a million rows take seconds rather than the minutes of `bulk_create`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+SMALL_AUDIENCE = 100
+
+
+@dataclass(frozen=True)
+class Scale:
+    campaigns: int = 100
+    deliveries: int = 1_000_000  # = recipients of the big audience
+    unsubscribes: int = 100_000
+
+    @property
+    def name(self) -> str:
+        return f"Pages {self.campaigns}/{self.deliveries}/{self.unsubscribes}"
+
+
+@dataclass(frozen=True)
+class Built:
+    big_campaign: int
+    big_audience: int
+    small_campaign: int
+    small_audience: int
+
+
+def build(scale: Scale) -> Built:
+    """The benchmark's rows (built only if this scale is not there yet)."""
+    from campaigns.models import Audience, Campaign
+
+    found = Audience.objects.filter(name=scale.name).first()
+    if found is None:
+        with transaction.atomic():
+            _build(scale)
+        _analyze()
+        found = Audience.objects.get(name=scale.name)
+    big = Campaign.objects.get(name=f"{scale.name} big")
+    small = Campaign.objects.filter(name__startswith=f"{scale.name} sent").first()
+    assert small is not None
+    return Built(big.pk, found.pk, small.pk, small.audience_id)
+
+
+def _build(scale: Scale) -> None:
+    from campaigns import counters
+    from campaigns.models import Audience, Campaign
+    from partnerhub.models import ProviderAccount
+
+    account, _ = ProviderAccount.objects.get_or_create(provider="mail", name="Main")
+    big_audience = Audience.objects.create(name=scale.name)
+    small_audience = Audience.objects.create(name=f"{scale.name} small")
+    _recipients(big_audience.pk, scale.deliveries, f"{big_audience.pk}-")
+    _recipients(small_audience.pk, SMALL_AUDIENCE, f"{small_audience.pk}-")
+    now = timezone.now()
+    common: dict[str, Any] = {
+        "channel": "email",
+        "account": account,
+        "sender": "news@example.fr",
+        "subject": "Les soldes",
+        "html": "<p>Bonjour</p>",
+    }
+    big = Campaign.objects.create(
+        name=f"{scale.name} big",
+        audience=big_audience,
+        status="sent",
+        snapshot_done=True,
+        scheduled_at=now - timedelta(days=1),
+        dispatch_started_at=now - timedelta(days=1),
+        dispatched_at=now - timedelta(hours=23),
+        **common,
+    )
+    _deliveries(big.pk, big_audience.pk)
+    others = _small_campaigns(scale, small_audience, big_audience, common)
+    for campaign_id in [big.pk, *others]:
+        counters.recount(campaign_id=campaign_id)
+    _unsubscribes(scale.unsubscribes, big_audience.pk)
+
+
+def _small_campaigns(
+    scale: Scale, small: Any, big: Any, common: dict[str, Any]
+) -> list[int]:
+    """Sent campaigns with deliveries, plus 5 scheduled and 5 drafts (one of the
+    scheduled ones on the big audience: its list row counts that audience)."""
+    from campaigns.models import Campaign
+
+    now = timezone.now()
+    sent: list[int] = []
+    for i in range(scale.campaigns - 1):
+        kind = (
+            "sent"
+            if i < max(1, scale.campaigns - 11)
+            else ("scheduled", "draft")[i % 2]
+        )
+        campaign = Campaign.objects.create(
+            name=f"{scale.name} {kind} {i}",
+            audience=big if i == scale.campaigns - 2 else small,
+            status=kind,
+            snapshot_done=kind == "sent",
+            scheduled_at=now + timedelta(days=1) if kind == "scheduled" else None,
+            dispatched_at=now - timedelta(days=i + 2) if kind == "sent" else None,
+            **common,
+        )
+        if kind == "sent":
+            _deliveries(campaign.pk, small.pk)
+            sent.append(campaign.pk)
+    return sent
+
+
+COUNTER = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s)"
+
+
+def _recipients(audience_id: int, count: int, tag: str) -> None:
+    json_empty = "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    _execute(
+        f"""{COUNTER}
+        INSERT INTO campaigns_recipient
+            (audience_id, email, phone, first_name, last_name, attributes,
+             created_at, updated_at)
+        SELECT %s, 'client' || i || '@exemple-' || %s || (i %% 97) || '.fr', '',
+               'Zoé', 'Martin' || i, {json_empty}, %s, %s
+        FROM n""",  # noqa: S608 - constant SQL; values are bound
+        [count, audience_id, tag, timezone.now(), timezone.now()],
+    )
+
+
+def _deliveries(campaign_id: int, audience_id: int) -> None:
+    """One per recipient: 6 delivered, 2 not delivered, 1 accepted, 1 suppressed in
+    every 10, as a settled campaign looks."""
+    _execute(
+        """INSERT INTO campaigns_delivery
+            (campaign_id, recipient_id, address, status, provider_message_id,
+             provider_status, cost, provider_date, error, updated_at)
+        SELECT %s, id, email,
+               CASE WHEN id %% 10 < 6 THEN 'delivered'
+                    WHEN id %% 10 < 8 THEN 'not_delivered'
+                    WHEN id %% 10 = 8 THEN 'accepted' ELSE 'suppressed' END,
+               'msg-1', '', CASE WHEN id %% 10 = 9 THEN NULL ELSE 0.0105 END,
+               %s, '', %s
+        FROM campaigns_recipient WHERE audience_id = %s""",
+        [campaign_id, timezone.now(), timezone.now(), audience_id],
+    )
+
+
+def _unsubscribes(count: int, audience_id: int) -> None:
+    """E-mail unsubscribes, one recipient of the big audience in ten, newest first."""
+    start = timezone.now()
+    _execute(
+        f"""{COUNTER}
+        INSERT INTO unsubscribes_unsubscribe
+            (channel, address, source, reason, provider_id, created_at,
+             provider_error)
+        SELECT 'email', 'client' || (i * 10) || '@exemple-' || %s
+                        || ((i * 10) %% 97) || '.fr',
+               'manual', '', '', %s, ''
+        FROM n""",  # noqa: S608 - constant SQL; values are bound
+        [count, f"{audience_id}-", start],
+    )
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _analyze() -> None:
+    """Fresh statistics, as a production database has them."""
+    if connection.in_atomic_block:  # a test's transaction: nothing to plan for
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE"
+        )
