@@ -76,6 +76,10 @@ PARIS = ZoneInfo("Europe/Paris")
 CONFIRM_REQUIRED = _("Tick the box to confirm.")
 
 
+NOT_CHECKED = _("balance not checked yet")
+CHECKED = _("checked")
+
+
 class AccountChoiceField(forms.ModelChoiceField):
     """Accounts with their last known credits, so the choice is informed."""
 
@@ -83,11 +87,9 @@ class AccountChoiceField(forms.ModelChoiceField):
         """Who pays and its last balance, with its unit and when it was read."""
         kind = _("main account") if obj.is_main else _("sub-account")
         if obj.credits is None:
-            return f"{obj.name} ({kind}, {_('balance not checked yet')})"
+            return f"{obj.name} ({kind}, {NOT_CHECKED})"
         when = obj.credits_checked_at
-        checked = (
-            f", {_('checked')} {timezone.localtime(when):%d/%m %H:%M}" if when else ""
-        )
+        checked = f", {CHECKED} {timezone.localtime(when):%d/%m %H:%M}" if when else ""
         return f"{obj.name} ({kind}, {balance(obj)}{checked})"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ def _row_value(account: ProviderAccount) -> str:
     if account.credits is None:
         return "—"
     when = account.credits_checked_at
-    checked = f" · {when:%H:%M}" if when else ""
+    checked = f" · {timezone.localtime(when):%H:%M}" if when else ""
     return balance(account) + checked
 
 

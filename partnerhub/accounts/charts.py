@@ -134,11 +134,12 @@ def _svg(
     parts = [
         format_html(
             '<svg class="ac-chart{}" viewBox="0 0 {} {}" role="img" '
-            'aria-label="{}" preserveAspectRatio="none"><title>{}</title>',
+            'aria-label="{}"{}><title>{}</title>',
             " ac-chart-compact" if compact else "",
             width,
             height,
             title,
+            mark_safe(' preserveAspectRatio="none"') if compact else "",
             title,
         )
     ]
