@@ -95,6 +95,13 @@ class ThresholdForm(forms.ModelForm):
         fields = ["low_credit_threshold"]
         localized_fields = ["low_credit_threshold"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.pk:
+            # "50,000" reads as fifty thousand: show two decimals, not three.
+            value = self.instance.low_credit_threshold or Decimal("0")
+            self.initial["low_credit_threshold"] = value.quantize(Decimal("0.01"))
+
 
 class MoveFilterForm(forms.Form):
     account = forms.ModelChoiceField(
