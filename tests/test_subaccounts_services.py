@@ -13,6 +13,7 @@ from partnerhub.accounts.errors import SubaccountError
 from partnerhub.clients import factory
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
 from partnerhub.services import accounts_ensure_main
+from partnerhub.tasks import refresh_all_credits
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,8 +262,7 @@ def test_refresh_all_reads_mains_and_subaccounts(mains: dict, admin: Any) -> Non
     _client(mains["sms"]).subaccount_credit_add(
         token=sub.provider_token, credit=Decimal("3")
     )
-    report = services.credits_refresh_all()
-    assert not report.failed
+    assert refresh_all_credits() == 4  # the hourly task: 3 mains + 1 sub-account
     sub.refresh_from_db()
     assert sub.credits == Decimal("5") and sub.credits_unit == "EUR"
     mail = ProviderAccount.objects.get(provider="mail", parent=None)
@@ -278,3 +278,18 @@ def test_provider_down_changes_nothing(
     with pytest.raises(SubaccountError, match="did not answer"):
         _create(mains["sms"], admin)
     assert not ProviderAccount.objects.filter(parent__isnull=False).exists()
+
+
+def test_refusals_read_in_french(mains: dict, admin: Any) -> None:
+    from django.utils import translation
+
+    _create(mains["sms"], admin, email="dup@example.fr")
+    with translation.override("fr"), pytest.raises(SubaccountError) as refused:
+        _create(mains["sms"], admin, email="dup@example.fr")
+    with translation.override("fr"):
+        assert str(refused.value) == (
+            "Un sous-compte avec cette adresse e-mail existe déjà."
+        )
+    with translation.override("fr"), pytest.raises(SubaccountError) as poor:
+        _create(mains["sms"], admin, initial_credit=Decimal("60000"))
+    assert "n'a que 50\xa0000,00 EUR" in str(poor.value)
