@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,7 +129,7 @@ class DraftForm(forms.ModelForm):
 def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
     """Only accounts that can call their provider (active, with a key)."""
     return payable_accounts(CHANNEL_PROVIDER.get(channel, "")).order_by(
-        "parent_id", "name"
+        F("parent_id").asc(nulls_first=True), "name"
     )
 
 
