@@ -293,3 +293,13 @@ def test_refusals_read_in_french(mains: dict, admin: Any) -> None:
     with translation.override("fr"), pytest.raises(SubaccountError) as poor:
         _create(mains["sms"], admin, initial_credit=Decimal("60000"))
     assert "n'a que 50\xa0000,00 EUR" in str(poor.value)
+
+
+def test_main_account_without_key_is_a_clear_refusal(
+    mains: dict, admin: Any, settings: Any
+) -> None:
+    settings.SMSPARTNER_API_KEY = ""
+    with pytest.raises(SubaccountError, match="no API key"):
+        _create(mains["sms"], admin)
+    with pytest.raises(SubaccountError, match="too large"):
+        services.clean_amount("1e12")

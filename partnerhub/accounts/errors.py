@@ -35,6 +35,8 @@ MAIL_HAS_NO_DELETE = _(
 )
 AMOUNT_NOT_POSITIVE = _("Enter an amount greater than zero.")
 AMOUNT_TOO_PRECISE = _("Enter an amount with at most 3 decimals.")
+AMOUNT_TOO_LARGE = _("This amount is too large.")
+NO_KEY = _("The main account has no API key: set it in the server's environment first.")
 PARENT_TOO_POOR = _(
     "The main account has only %(balance)s %(unit)s: it cannot give %(amount)s "
     "%(unit)s."

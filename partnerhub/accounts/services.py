@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 
 from partnerhub.clients import errors, factory
-from partnerhub.clients.ndamedia_subaccounts import Subaccount, SubaccountMixin
+from partnerhub.clients.ndamedia_subaccounts import Subaccount
 from partnerhub.models import (
     CreditMove,
     CreditSnapshot,
@@ -31,10 +31,12 @@ from partnerhub.models import (
 from . import alerts
 from .errors import (
     AMOUNT_NOT_POSITIVE,
+    AMOUNT_TOO_LARGE,
     AMOUNT_TOO_PRECISE,
     BY_CODE,
     INACTIVE,
     MAIL_HAS_NO_DELETE,
+    NO_KEY,
     NOT_SUBACCOUNT_PROVIDER,
     PARENT_TOO_POOR,
     SUB_TOO_POOR,
@@ -47,6 +49,9 @@ logger = logging.getLogger(__name__)
 EUR = "EUR"
 SUBACCOUNT_PROVIDERS = (Provider.MAIL, Provider.SMS)
 MAX_PAGES = 500  # 10,000 sub-accounts: a guard against a provider paging forever
+MAX_AMOUNT = Decimal(
+    "100000000000"
+)  # what a credit field (14 digits, 3 decimals) holds
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,14 @@ class SyncResult:
 
 
 # --- helpers ---------------------------------------------------------------------
-def _client(account: ProviderAccount) -> SubaccountMixin:
-    if account.provider == Provider.MAIL:
-        return factory.get_mailpartner_client(account)
-    return factory.get_smspartner_client(account)
+def _client(account: ProviderAccount) -> Any:
+    """The Mail or SMS Partner client of `account`; a missing key is a refusal."""
+    try:
+        if account.provider == Provider.MAIL:
+            return factory.get_mailpartner_client(account)
+        return factory.get_smspartner_client(account)
+    except ValueError:  # no key: a main account's key is missing from the settings
+        raise SubaccountError(NO_KEY) from None
 
 
 def _check_parent(parent: ProviderAccount) -> None:
@@ -96,6 +105,8 @@ def clean_amount(amount: Any) -> Decimal:
         raise SubaccountError(AMOUNT_NOT_POSITIVE) from None
     if not value.is_finite() or value <= 0:
         raise SubaccountError(AMOUNT_NOT_POSITIVE)
+    if value >= MAX_AMOUNT:
+        raise SubaccountError(AMOUNT_TOO_LARGE)
     if value != value.quantize(Decimal("0.001")):
         raise SubaccountError(AMOUNT_TOO_PRECISE)
     return value
@@ -108,10 +119,10 @@ def money(value: Decimal) -> str:
 
 def parent_money(parent: ProviderAccount) -> Decimal | None:
     """The main account's balance in euros, asked now (credit moves are euros)."""
+    client = _client(parent)
     try:
-        if parent.provider == Provider.MAIL:
-            return factory.get_mailpartner_client(parent).me().balance
-        return factory.get_smspartner_client(parent).me().balance
+        balance: Decimal | None = client.me().balance
+        return balance
     except errors.ProviderError as exc:
         raise refusal("credit", exc) from exc
 
@@ -383,9 +394,7 @@ def subaccount_delete(*, account: ProviderAccount, actor: Any) -> CreditMove:
         raise SubaccountError(MAIL_HAS_NO_DELETE)
     returned = account.credits or Decimal("0")
     try:
-        factory.get_smspartner_client(parent).subaccount_remove(
-            token=account.provider_token
-        )
+        _client(parent).subaccount_remove(token=account.provider_token)
     except errors.ProviderError as exc:
         raise refusal("remove", exc) from exc
     with transaction.atomic():
