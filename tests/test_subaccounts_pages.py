@@ -251,3 +251,17 @@ def test_main_account_provider_and_parent_are_fixed_in_admin(
     )
     main = ProviderAccount.objects.get(pk=mains["sms"].pk)
     assert (main.provider, main.parent_id) == ("sms", None)
+
+
+def test_long_histories_are_thinned_but_keep_their_dips() -> None:
+    from partnerhub.accounts.charts import MAX_POINTS, _thin
+
+    start = timezone.now() - timedelta(days=90)
+    snaps = [
+        (start + timedelta(hours=h), Decimal(1000 - (900 if h == 777 else 0)))
+        for h in range(2160)
+    ]
+    thin = _thin(snaps, MAX_POINTS)
+    assert len(thin) <= MAX_POINTS + 1
+    assert snaps[777] in thin and thin[-1] == snaps[-1]
+    assert [p[0] for p in thin] == sorted(p[0] for p in thin)

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
 
 RANGES = (7, 30, 90)
+MAX_POINTS = 360  # enough for a 640-unit-wide line
+COMPACT_POINTS = 60
 DEFAULT_DAYS = 30
 
 
@@ -71,19 +73,40 @@ def balance_chart(
         .values_list("taken_at", "credits")
     )
     moves = list(moves_for(account).filter(created_at__gte=start))
-    svg = _svg(account, snaps, moves, start, now, width, height, compact)
-    return Chart(svg=svg, rows=_rows(snaps, moves), days=days, points=len(snaps))
+    line = _thin(snaps, COMPACT_POINTS if compact else MAX_POINTS)
+    svg = _svg(account, line, moves, start, now, width, height, compact)
+    rows = [] if compact else _rows(snaps, moves)
+    return Chart(svg=svg, rows=rows, days=days, points=len(snaps))
+
+
+def _thin(
+    snaps: list[tuple[datetime, Decimal]], limit: int
+) -> list[tuple[datetime, Decimal]]:
+    """At most about `limit` points (hourly readings over 90 days are 2,000+):
+    the lowest and highest of each slice, so dips and top-ups stay visible."""
+    if len(snaps) <= limit:
+        return snaps
+    size = -(-len(snaps) * 2 // limit)  # ceil: two points kept per slice
+    kept: list[tuple[datetime, Decimal]] = []
+    for i in range(0, len(snaps), size):
+        part = snaps[i : i + size]
+        low, high = min(part, key=lambda p: p[1]), max(part, key=lambda p: p[1])
+        kept.extend(sorted({low, high}, key=lambda p: p[0]))
+    if kept[-1] != snaps[-1]:
+        kept.append(snaps[-1])
+    return kept
 
 
 def _rows(
     snaps: list[tuple[datetime, Decimal]], moves: list[CreditMove]
 ) -> list[DayRow]:
+    zone = timezone.get_current_timezone()
     last: dict[object, tuple[datetime, Decimal]] = {}
     for taken_at, credits in snaps:
-        last[timezone.localdate(taken_at)] = (taken_at, credits)
+        last[taken_at.astimezone(zone).date()] = (taken_at, credits)
     by_day: dict[object, list[CreditMove]] = {}
     for move in moves:
-        by_day.setdefault(timezone.localdate(move.created_at), []).append(move)
+        by_day.setdefault(move.created_at.astimezone(zone).date(), []).append(move)
     days = sorted(set(last) | set(by_day), reverse=True)
     return [
         DayRow(
