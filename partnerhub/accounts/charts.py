@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
+from partnerhub.templatetags.credits import account_unit, unit_label
 
 RANGES = (7, 30, 90)
 MAX_POINTS = 360  # enough for a 640-unit-wide line
@@ -128,7 +129,7 @@ def _svg(
     height: int,
     compact: bool,
 ) -> SafeString:
-    unit = account.credits_unit or ""
+    unit = unit_label(account_unit(account))
     title = _("Credit of %(account)s over %(days)s days, in %(unit)s") % {
         "account": account.name,
         "days": (end - start).days,
