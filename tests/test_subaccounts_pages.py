@@ -115,6 +115,19 @@ def test_create_shows_the_key_once_then_only_its_last_four(
     assert account.credits == Decimal("12.5")
 
 
+def test_posting_the_create_form_twice_creates_one_subaccount(
+    admin_client: Any, mains: dict
+) -> None:
+    url = reverse("accounts:create", args=[mains["sms"].pk])
+    data = {"account_type": "simple", "name": "Once", "once": "abc123"}
+    first = admin_client.post(url, data)
+    again = admin_client.post(url, data)
+    account = ProviderAccount.objects.get(name="Once")
+    assert first.status_code == 200 and account.api_key in first.content.decode()
+    assert again.status_code == 302
+    assert again["Location"] == reverse("accounts:detail", args=[account.pk])
+
+
 def test_create_refused_by_the_provider_says_why_and_keeps_nothing(
     admin_client: Any, mains: dict, boss: Any
 ) -> None:

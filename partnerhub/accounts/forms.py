@@ -15,6 +15,7 @@ AMOUNT_HELP = _("In euros, at most 3 decimals.")
 
 
 class SubaccountCreateForm(forms.Form):
+    once = forms.CharField(widget=forms.HiddenInput, required=False)
     account_type = forms.ChoiceField(
         label=_("Type"),
         choices=SubaccountType.choices,

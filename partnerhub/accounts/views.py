@@ -7,6 +7,7 @@ GET or POST, needs `partnerhub.change_provideraccount`, which only Admins hold
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -18,7 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from partnerhub.models import CreditMove, ProviderAccount
 from partnerhub.pages import csv_download, delimiter_from, page_context
@@ -28,6 +33,7 @@ from .errors import SubaccountError
 from .forms import AmountForm, MoveFilterForm, SubaccountCreateForm, ThresholdForm
 
 PERMISSION = "partnerhub.change_provideraccount"
+CREATED_KEY = "subaccounts_created"  # session: form nonce -> sub-account created
 MOVES_PER_PAGE = 50
 
 
@@ -156,10 +162,18 @@ def sync(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- create --------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
 @admins_only
 def create(request: HttpRequest, pk: int) -> HttpResponse:
     parent = _main(pk)
-    form = SubaccountCreateForm(request.POST or None)
+    form = SubaccountCreateForm(
+        request.POST or None, initial={"once": uuid.uuid4().hex}
+    )
+    done: dict[str, int] = request.session.get(CREATED_KEY, {})
+    once = request.POST.get("once", "")
+    if once and once in done:
+        # The same form posted again (reload, double click): never a second one.
+        return redirect("accounts:detail", pk=done[once])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -179,6 +193,8 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
         except SubaccountError as exc:
             form.add_error(None, str(exc))
         else:
+            if once:
+                request.session[CREATED_KEY] = {**done, once: created.account.pk}
             context = page_context(
                 request,
                 title=_("Sub-account created"),
@@ -199,6 +215,7 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- credit moves ---------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
 @admins_only
 def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
     account = _sub(pk)
@@ -257,6 +274,7 @@ def _moved_sentence(move: CreditMove, add: bool) -> str:
 
 
 # --- delete --------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
 @admins_only
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     account = _sub(pk)
