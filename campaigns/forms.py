@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerhub import rules
+from partnerhub.accounts.selectors import payable_accounts
 from partnerhub.models import ProviderAccount
+from partnerhub.templatetags.credits import balance
 
 from .models import Audience, Campaign, Channel
 from .services import CHANNEL_PROVIDER
@@ -67,14 +70,21 @@ PARIS = ZoneInfo("Europe/Paris")
 CONFIRM_REQUIRED = _("Tick the box to confirm.")
 
 
+NOT_CHECKED = _("balance not checked yet")
+CHECKED = _("checked")
+
+
 class AccountChoiceField(forms.ModelChoiceField):
     """Accounts with their last known credits, so the choice is informed."""
 
     def label_from_instance(self, obj: ProviderAccount) -> str:
+        """Who pays and its last balance, with its unit and when it was read."""
         kind = _("main account") if obj.is_main else _("sub-account")
         if obj.credits is None:
-            return f"{obj.name} ({kind})"
-        return f"{obj.name} ({kind}, {obj.credits} {obj.credits_unit or _('credits')})"
+            return f"{obj.name} ({kind}, {NOT_CHECKED})"
+        when = obj.credits_checked_at
+        checked = f", {CHECKED} {timezone.localtime(when):%d/%m %H:%M}" if when else ""
+        return f"{obj.name} ({kind}, {balance(obj)}{checked})"
 
 
 class DraftForm(forms.ModelForm):
@@ -111,9 +121,10 @@ class DraftForm(forms.ModelForm):
 
 
 def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
-    return ProviderAccount.objects.filter(
-        provider=CHANNEL_PROVIDER.get(channel, ""), is_active=True
-    ).order_by("parent_id", "name")
+    """Only accounts that can call their provider (active, with a key)."""
+    return payable_accounts(CHANNEL_PROVIDER.get(channel, "")).order_by(
+        F("parent_id").asc(nulls_first=True), "name"
+    )
 
 
 class EmailDraftForm(DraftForm):

@@ -21,6 +21,7 @@ class Card:
     url: str = ""
     tone: str = "neutral"  # neutral | ok | warning | danger
     rows: list[tuple[str, str]] = field(default_factory=list)
+    chart: str = ""  # safe HTML (a compact SVG), already escaped by its source
 
 
 CardSource = Callable[[Any], list[Card]]

@@ -53,7 +53,9 @@ def _seeders() -> list:
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
 
-    seeders = []
+    from .accounts import demo as accounts_demo
+
+    seeders = [accounts_demo.seed]
     for config in apps.get_app_configs():
         if config.name.startswith(("campaigns", "unsubscribes", "pec")) and (
             module_has_submodule(config.module, "demo")

@@ -28,6 +28,11 @@ MAIN_KEY_SETTINGS = {
 }
 
 
+class SubaccountType(models.TextChoices):
+    SIMPLE = "simple", _("Simple")
+    ADVANCED = "advanced", _("Advanced")
+
+
 class ProviderAccount(models.Model):
     provider = models.CharField(_("provider"), max_length=8, choices=Provider.choices)
     name = models.CharField(_("name"), max_length=120)
@@ -66,6 +71,22 @@ class ProviderAccount(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    subaccount_type = models.CharField(
+        _("sub-account type"),
+        max_length=8,
+        choices=SubaccountType.choices,
+        blank=True,
+        help_text=_("Chosen at creation, final at the provider."),
+    )
+    api_key_last4 = models.CharField(
+        _("key ends with"), max_length=4, blank=True, editable=False
+    )
+    low_credit_alerted = models.BooleanField(
+        _("low-credit alert sent"),
+        default=False,
+        editable=False,
+        help_text=_("Set when the Admins were emailed; cleared once back above."),
+    )
 
     class Meta:
         verbose_name = _("provider account")
@@ -92,6 +113,11 @@ class ProviderAccount(models.Model):
         if self.is_main:
             return getattr(settings, MAIN_KEY_SETTINGS[self.provider][0])
         return self.encrypted_api_key
+
+    @property
+    def can_call_provider(self) -> bool:
+        """Active, and with a key: only such accounts may pay for a campaign."""
+        return self.is_active and bool(self.api_key)
 
     @property
     def api_url(self) -> str:
@@ -147,6 +173,54 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.address or '*'}"
+
+
+class CreditMove(models.Model):
+    """One sub-account action at the provider: who, what, how much, the answer.
+
+    Written only once the provider accepted, never changed afterwards.
+    """
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("Created")
+        ADD = "add", _("Credit added")
+        REMOVE = "remove", _("Credit removed")
+        DELETE = "delete", _("Deleted")
+
+    account = models.ForeignKey(
+        ProviderAccount,
+        verbose_name=_("sub-account"),
+        on_delete=models.PROTECT,
+        related_name="credit_moves",
+    )
+    kind = models.CharField(_("action"), max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=3, default=Decimal("0")
+    )
+    unit = models.CharField(_("unit"), max_length=16, default="EUR")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    parent_balance = models.DecimalField(
+        _("main account after"), max_digits=14, decimal_places=3, null=True
+    )
+    subaccount_balance = models.DecimalField(
+        _("sub-account after"), max_digits=14, decimal_places=3, null=True
+    )
+    provider_answer = models.CharField(_("provider answer"), max_length=300)
+
+    class Meta:
+        verbose_name = _("credit move")
+        verbose_name_plural = _("credit moves")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.account} {self.amount} {self.unit}"
 
 
 from .audit import AuditEntry  # noqa: E402,F401 - the audit model lives in audit.py

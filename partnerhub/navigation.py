@@ -26,6 +26,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(_("Audiences"), "audiences:list", "campaigns.view_audience"),
     Section(_("Unsubscribes"), "unsubscribes:list", "unsubscribes.view_unsubscribe"),
     Section(_("Audit trail"), "audit:list", "partnerhub.view_auditentry"),
+    Section(_("Credits"), "accounts:list", "partnerhub.change_provideraccount"),
 )
 
 

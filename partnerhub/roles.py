@@ -37,6 +37,11 @@ _SUBACCOUNT_WRITES = frozenset(
         "add_creditsnapshot",
         "change_creditsnapshot",
         "delete_creditsnapshot",
+        # Credit moves name who funded which sub-account: Admins only.
+        "view_creditmove",
+        "add_creditmove",
+        "change_creditmove",
+        "delete_creditmove",
     }
 )
 

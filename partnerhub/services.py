@@ -43,7 +43,20 @@ def _read_credits(account: ProviderAccount) -> tuple[Decimal | None, str]:
 
 
 def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
-    """Ask the provider (no transaction open), then record the value and a snapshot."""
+    """Ask the provider (no transaction open), then record the value and a snapshot.
+
+    A Mail or SMS sub-account is read from its main account's sub-account list (in
+    euros, as the provider lists it), never from its own `/me`, so one account
+    keeps one unit. Every reading then goes through the low-credit check.
+    """
+    from .accounts import alerts
+    from .accounts.services import SUBACCOUNT_PROVIDERS, subaccounts_sync
+
+    if not account.is_main and account.provider in SUBACCOUNT_PROVIDERS:
+        assert account.parent is not None
+        subaccounts_sync(parent=account.parent)
+        account.refresh_from_db()
+        return account
     credits, unit = _read_credits(account)
     now = timezone.now()
     with transaction.atomic():
@@ -59,4 +72,5 @@ def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
         unit,
         now,
     )
+    alerts.low_credit_check(account=account)
     return account

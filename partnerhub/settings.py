@@ -264,6 +264,21 @@ SMS_REPLY_WEBHOOK_TOKEN = env.str(
     "SMS_REPLY_WEBHOOK_TOKEN", default="demo-sms-reply-token" if DEBUG else ""
 )
 
+# --- email (low-credit alerts to the Admins) -----------------------------------
+# Console in development; SMTP from the environment otherwise.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="partnerhub@localhost")
+
 # --- production hardening -----------------------------------------------------
 # Trust X-Forwarded-Proto only behind a proxy that sets it (else clients could).
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from .clients.errors import ProviderError
-from .models import Provider, ProviderAccount
-from .services import account_refresh_credits
+from .accounts.services import credits_refresh_all
 
 logger = logging.getLogger(__name__)
 
 
 def refresh_all_credits() -> int:
-    """Hourly: refresh the credits of every active messaging account."""
-    refreshed = 0
-    accounts = ProviderAccount.objects.filter(is_active=True).exclude(
-        provider=Provider.PEC
-    )
-    for account in accounts:
-        try:
-            account_refresh_credits(account=account)
-        except ProviderError as exc:
-            logger.warning("Credits of %s not refreshed: %s", account, exc)
-            continue
-        refreshed += 1
-    return refreshed
+    """Hourly: every active main account (`/me`) and its sub-accounts (the list)."""
+    report = credits_refresh_all()
+    for failure in report.failed:
+        logger.warning("Credits not refreshed: %s", failure)
+    return report.refreshed

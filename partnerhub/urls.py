@@ -11,5 +11,6 @@ urlpatterns = [
     path("audiences/", include("campaigns.audience_urls")),
     path("unsubscribes/", include("unsubscribes.urls")),
     path("audit/", include("partnerhub.audit_urls")),
+    path("accounts/", include("partnerhub.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

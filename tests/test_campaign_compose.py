@@ -135,9 +135,12 @@ def test_sms_form_rejects_bad_senders_in_place(sender):
 
 def test_sms_form_offers_only_accounts_of_sms_partner_including_subaccounts():
     main = AccountFactory(provider="sms", name="Main")
-    sub = AccountFactory(provider="sms", name="Agence Lyon", parent=main)
+    sub = AccountFactory(
+        provider="sms", name="Agence Lyon", parent=main, encrypted_api_key="sub-key"
+    )
     AccountFactory(provider="mail")
     AccountFactory(provider="sms", name="Off", parent=main, is_active=False)
+    AccountFactory(provider="sms", name="Keyless", parent=main)  # cannot pay: hidden
     form = SmsDraftForm(instance=Campaign(channel="sms"))
     assert set(form.fields["account"].queryset) == {main, sub}
 

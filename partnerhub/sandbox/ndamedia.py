@@ -293,6 +293,29 @@ class SubaccountEndpoints:
     PAGE_SIZE: ClassVar[int] = 20
     account: Callable[[Call], Account]
 
+    def reset(self) -> None:
+        super().reset()  # type: ignore[misc]
+        self._preset_subaccounts()
+
+    def _preset_subaccounts(self) -> None:
+        """Sub-accounts listed in the config (the demo's) exist from the start."""
+        config: SandboxConfig = self.config  # type: ignore[attr-defined]
+        parent = next(iter(self.accounts.values()), None)
+        for number, preset in enumerate(config.subaccounts, start=1):
+            if parent is None or preset.get("provider") != self.name:  # type: ignore[attr-defined]
+                continue
+            sub = Account(
+                api_key=str(preset["api_key"]),
+                username=str(preset["email"]),
+                credit=Decimal(str(preset.get("credit", 0))),
+                parent_key=parent.api_key,
+                token=str(preset["token"]),
+                number=number,
+                type=str(preset.get("type", "simple")),
+                created=self.clock.now(),  # type: ignore[attr-defined]
+            )
+            self.accounts[sub.api_key] = sub
+
     def subaccount_credits(self, account: Account) -> dict[str, Any]:
         return {"balance": f"{account.credit:.3f}", "currency": "EUR"}
 

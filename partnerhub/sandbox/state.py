@@ -66,6 +66,9 @@ class SandboxConfig:
     mail_credits: int = 1_000_000
     sms_balance: Decimal = Decimal("50000.000")
     voice_credit: Decimal = Decimal("5000")
+    # Sub-accounts present from the start (the demo's): dicts with provider
+    # ("mail"/"sms"), email, token, api_key, credit and optional type.
+    subaccounts: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_env(

@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from partnerhub.accounts import demo as accounts_demo
 from partnerhub.sandbox.server import build_server
 from partnerhub.sandbox.state import SandboxConfig
 
 DEMO_PREFIX = "demo-"
+DEMO_KEYS = ("mail_api_key", "sms_api_key")
 
 
 class Command(BaseCommand):
@@ -39,6 +41,9 @@ class Command(BaseCommand):
             "pec_token": settings.PECMASSIVA_TOKEN,
             "verbose": not options["quiet"],
         }
+        if all(str(overrides[k]).startswith(DEMO_PREFIX) for k in DEMO_KEYS):
+            # The demo's sub-accounts, so the seeded rows exist at the sandbox too.
+            overrides["subaccounts"] = accounts_demo.sandbox_presets()
         if options["settle_seconds"] is not None:
             overrides["settle_seconds"] = options["settle_seconds"]
         config = SandboxConfig.from_env(**overrides)
