@@ -11,7 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pec import services
 from pec.errors import PecActionRefused
 from pec.models import DispatchStatus, PecSend
-from tests.pec_helpers import confirm_and_send, draft, mailbox, pec_live  # noqa: F401
+from tests import pec_helpers
+from tests.pec_helpers import confirm_and_send, draft, mailbox
+
+pec_live = pec_helpers.pec_live  # fixture
 
 pytestmark = pytest.mark.django_db
 
