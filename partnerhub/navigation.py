@@ -25,6 +25,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(_("Campaigns"), "campaigns:list", "campaigns.view_campaign"),
     Section(_("Audiences"), "audiences:list", "campaigns.view_audience"),
     Section(_("Unsubscribes"), "unsubscribes:list", "unsubscribes.view_unsubscribe"),
+    Section(_("PEC"), "pec:home", "pec.view_pecmailbox"),
 )
 
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("audiences/", include("campaigns.audience_urls")),
     path("unsubscribes/", include("unsubscribes.urls")),
+    path("pec/", include("pec.urls")),
     path("admin/", admin.site.urls),
 ]
