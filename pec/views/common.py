@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest
+
+from partnerhub.pages import page_context
 
 from ..models import PecMailbox
 
@@ -63,3 +67,10 @@ def gauge(mailbox: PecMailbox) -> Gauge | None:
         limit=mailbox.quota_limit or 0.0,
         unit=settings.PEC_QUOTA_UNIT,
     )
+
+
+def pec_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
+    """The page context; no admin sidebar for a user with no admin app to list."""
+    values = page_context(request, title=title, **extra)
+    values["is_nav_sidebar_enabled"] = bool(values.get("available_apps"))
+    return values

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.views.compose import sanitise_preview
 from partnerhub.clients import errors
-from partnerhub.pages import page_context
 
 from .. import selectors, services
 from ..errors import error_detail, error_message
 from ..forms import InboxSearchForm
 from ..models import PecMailbox
-from .common import KIND_TONES, gauge, view_permission
+from .common import KIND_TONES, gauge, pec_context, view_permission
 
 QUOTA_STALE_AFTER = timedelta(minutes=15)
 
@@ -50,7 +49,7 @@ def inbox(request: HttpRequest, pk: int) -> HttpResponse:
         page = services.inbox_list(mailbox=box, page=page_number, search=search)
     except errors.ProviderError as exc:
         problem, detail = error_message(exc), error_detail(exc)
-    context = page_context(
+    context = pec_context(
         request,
         title=_("Inbox of %s") % box.label,
         box=box,
@@ -77,7 +76,7 @@ def message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     except errors.ProviderError as exc:
         messages.error(request, error_message(exc))
         return redirect("pec:inbox", pk=box.pk)
-    context = page_context(
+    context = pec_context(
         request,
         title=found.subject or _("(no subject)"),
         box=box,
@@ -106,7 +105,7 @@ def message_delete(request: HttpRequest, pk: int, message_id: int) -> HttpRespon
     except errors.ProviderError as exc:
         messages.error(request, error_message(exc))
         return redirect(back)
-    context = page_context(
+    context = pec_context(
         request, title=_("Delete a message"), box=box, message=found, back=back
     )
     return render(request, "pec/message_delete.html", context)

@@ -10,12 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partnerhub.clients.errors import ProviderError
-from partnerhub.pages import page_context
 
 from .. import selectors, services
 from ..errors import error_message
 from ..models import PecState
-from .common import STATE_TONES, STATUS_TONES, gauge, view_permission
+from .common import STATE_TONES, STATUS_TONES, gauge, pec_context, view_permission
 
 PER_PAGE = 25
 
@@ -28,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if state in PecState.values:
         sends = sends.filter(state=state).exclude(status="draft")
     page = Paginator(sends, PER_PAGE).get_page(request.GET.get("page"))
-    context = page_context(
+    context = pec_context(
         request,
         title=_("PEC"),
         boxes=boxes,
@@ -46,7 +45,7 @@ def mailbox(request: HttpRequest, pk: int) -> HttpResponse:
     box = selectors.mailbox_for(request.user, pk)
     sends = selectors.sends_for(request.user).filter(mailbox=box)
     page = Paginator(sends, PER_PAGE).get_page(request.GET.get("page"))
-    context = page_context(
+    context = pec_context(
         request,
         title=str(box.label),
         box=box,

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.views.compose import sanitise_preview
 from partnerhub.clients.errors import ProviderError
-from partnerhub.pages import page_context
 
 from .. import receipts, selectors, services
 from ..errors import PecActionRefused, error_message
@@ -23,6 +22,7 @@ from .common import (
     KIND_TONES,
     STATE_TONES,
     STATUS_TONES,
+    pec_context,
     send_permission,
     view_permission,
 )
@@ -52,7 +52,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         )
         return redirect("pec:confirm", pk=send.pk)
     preview = sanitise_preview(form.data.get("body_html", "")) if form.is_bound else ""
-    context = page_context(
+    context = pec_context(
         request,
         title=_("New PEC"),
         form=form,
@@ -89,7 +89,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             _("The PEC is on its way: the receipts will appear below as they arrive."),
         )
         return redirect("pec:send", pk=send.pk)
-    context = page_context(
+    context = pec_context(
         request,
         title=_("Confirm the PEC"),
         send=send,
@@ -105,7 +105,7 @@ def send_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if send.status == DispatchStatus.DRAFT:
         return redirect("pec:confirm", pk=send.pk)
     rows = list(send.receipts.all())
-    context = page_context(
+    context = pec_context(
         request,
         title=send.subject,
         send=send,
@@ -117,6 +117,7 @@ def send_detail(request: HttpRequest, pk: int) -> HttpResponse:
         state_tones=STATE_TONES,
         status_tones=STATUS_TONES,
         now=timezone.now(),
+        time_zone=settings.TIME_ZONE,
         in_progress=send.status in (DispatchStatus.QUEUED, DispatchStatus.SUBMITTING)
         or (send.status == DispatchStatus.SENT and not send.is_final),
     )
@@ -161,7 +162,7 @@ def send_resend(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("pec:send", pk=send.pk)
         messages.success(request, _("Sent again as a new PEC."))
         return redirect("pec:send", pk=copy.pk)
-    context = page_context(request, title=_("Check and resend"), send=send)
+    context = pec_context(request, title=_("Check and resend"), send=send)
     return render(request, "pec/resend.html", context)
 
 
@@ -186,7 +187,7 @@ def send_delete(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         return redirect("pec:send", pk=send.pk)
-    context = page_context(request, title=_("Delete the mailbox copies"), send=send)
+    context = pec_context(request, title=_("Delete the mailbox copies"), send=send)
     return render(request, "pec/send_delete.html", context)
 
 
