@@ -144,9 +144,7 @@ def _demo_sends(box: PecMailbox, user: object) -> None:
     four = _send(box, user, "Sollecito di pagamento - pratica 8812",
                  ["recupero@pec.esempio.it"], timedelta(minutes=40), "",
                  status=DispatchStatus.UNKNOWN)  # fmt: skip
-    four.error = (
-        "The answer of PEC Massiva was lost: the PEC may have left. Check the "
-        "receipts and the recipients before sending it again."
-    )
-    four.error_detail = "the request was sent but no answer came back: connection reset"
-    four.save(update_fields=["error", "error_detail"])
+    four.error_code = "unknown_outcome"
+    four.error = "the request was sent but no answer came back: connection reset"
+    four.error_detail = four.error
+    four.save(update_fields=["error_code", "error", "error_detail"])

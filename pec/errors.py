@@ -1,8 +1,9 @@
 """PEC Massiva failures in plain words (pec-massiva.md §8 "Errors").
 
-The provider's own text is kept as a detail for the "details" panel; the sentence
-says what happened and what to do, and a 401 names both possible causes because the
-provider answers the same for a bad token and for bad mailbox credentials.
+A failure is stored as a short code plus the provider's own text, and the sentence
+is written at display time, in the reader's language (a worker has no reader). The
+sentence says what happened and what to do; a 401 names both possible causes because
+the provider answers the same for a bad token and for bad mailbox credentials.
 """
 
 from __future__ import annotations
@@ -20,42 +21,69 @@ class PecActionRefused(Exception):
         self.message = message
 
 
-def error_message(exc: errors.ProviderError) -> str:
-    """One sentence for the operator, in the active language."""
-    detail = exc.message or str(exc)
-    if isinstance(exc, errors.UnknownOutcome):
-        return _(
+# Most specific first: the first matching type gives the code.
+CODES: tuple[tuple[type[errors.ProviderError], str], ...] = (
+    (errors.UnknownOutcome, "unknown_outcome"),
+    (errors.InvalidApiKey, "credentials"),
+    (errors.InsufficientCredits, "credit"),
+    (errors.InvalidRequest, "invalid"),
+    (errors.RateLimited, "rate_limited"),
+    (errors.NotFound, "not_found"),
+    (errors.ProviderUnavailable, "provider_error"),
+    (errors.MalformedResponse, "unreadable"),
+    (errors.TransportError, "unreachable"),
+)
+
+
+def error_code(exc: errors.ProviderError) -> str:
+    for error_type, code in CODES:
+        if isinstance(exc, error_type):
+            return code
+    return "refused"
+
+
+def message_for(code: str, detail: str = "") -> str:
+    """The operator's sentence for a stored code, in the active language."""
+    values = {"detail": detail or "—"}
+    sentences = {
+        "unknown_outcome": _(
             "The answer of PEC Massiva was lost: the PEC may have left. Check the "
             "receipts and the recipients before sending it again."
-        )
-    if isinstance(exc, errors.InvalidApiKey):
-        return _(
+        ),
+        "worker_stopped": _(
+            "The worker stopped while the PEC was being sent: it may have left. "
+            "Check before sending it again."
+        ),
+        "unexpected": _("Unexpected error during the send."),
+        "credentials": _(
             "PEC Massiva refused the credentials: either the Openapi token or this "
             "mailbox's username and password are invalid or expired. Ask an admin "
             "to check both."
-        )
-    if isinstance(exc, errors.InsufficientCredits):
-        return _("The PEC Massiva wallet has not enough credit: ask an admin.")
-    if isinstance(exc, errors.InvalidRequest):
-        return _(
+        ),
+        "credit": _("The PEC Massiva wallet has not enough credit: ask an admin."),
+        "invalid": _(
             "PEC Massiva refused the request as invalid (%(detail)s): check the "
             "recipients, the subject, the body and the attachments."
-        ) % {"detail": detail}
-    if isinstance(exc, errors.RateLimited):
-        return _("PEC Massiva is busy (too many requests): try again in a minute.")
-    if isinstance(exc, errors.NotFound):
-        return _("PEC Massiva does not have it (any more): %(detail)s.") % {
-            "detail": detail
-        }
-    if isinstance(exc, errors.ProviderUnavailable):
-        return _("PEC Massiva had an internal error (%(detail)s): try again later.") % {
-            "detail": detail
-        }
-    if isinstance(exc, errors.MalformedResponse):
-        return _("PEC Massiva sent an answer that could not be read: try again later.")
-    if isinstance(exc, errors.TransportError):
-        return _("PEC Massiva could not be reached: try again in a moment.")
-    return _("PEC Massiva refused: %(detail)s") % {"detail": detail}
+        ),
+        "rate_limited": _(
+            "PEC Massiva is busy (too many requests): try again in a minute."
+        ),
+        "not_found": _("PEC Massiva does not have it (any more): %(detail)s."),
+        "provider_error": _(
+            "PEC Massiva had an internal error (%(detail)s): try again later."
+        ),
+        "unreadable": _(
+            "PEC Massiva sent an answer that could not be read: try again later."
+        ),
+        "unreachable": _("PEC Massiva could not be reached: try again in a moment."),
+    }
+    sentence = sentences.get(code, _("PEC Massiva refused: %(detail)s"))
+    return sentence % values if "%(detail)s" in sentence else sentence
+
+
+def error_message(exc: errors.ProviderError) -> str:
+    """One sentence for the operator, in the active language."""
+    return message_for(error_code(exc), exc.message or str(exc))
 
 
 def error_detail(exc: errors.ProviderError) -> str:

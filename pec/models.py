@@ -116,7 +116,8 @@ class PecSend(models.Model):
     )
     provider_code = models.CharField(_("PEC Massiva code"), max_length=64, blank=True)
     sent_count = models.PositiveIntegerField(_("PECs sent"), null=True, blank=True)
-    error = models.TextField(_("problem"), blank=True)
+    error_code = models.CharField(_("problem"), max_length=24, blank=True)
+    error = models.TextField(_("provider's message"), blank=True)
     error_detail = models.TextField(_("provider's answer"), blank=True)
     delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
     not_delivered_to = models.JSONField(_("not delivered to"), default=list, blank=True)
@@ -170,6 +171,13 @@ class PecSend(models.Model):
     def final_at(self) -> datetime | None:
         """When the final 24 h non-delivery notice is due, from acceptance."""
         return self.accepted_at + FINAL_AFTER if self.accepted_at else None
+
+    @property
+    def problem(self) -> str:
+        """The stored failure as a sentence in the reader's language."""
+        from .errors import message_for
+
+        return message_for(self.error_code, self.error) if self.error_code else ""
 
     @property
     def cost(self) -> float:

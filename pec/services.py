@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,12 +27,13 @@ from partnerhub.clients import errors
 from partnerhub.clients.pecmassiva import InboxMessage, InboxPage, PecAttachment
 
 from . import receipts as receipt_store
-from .errors import PecActionRefused, error_detail, error_message
+from .errors import PecActionRefused, error_code, error_detail, error_message
 from .gateway import PecGateway
 from .models import DispatchStatus, PecAttachmentFile, PecMailbox, PecSend
 from .notify import notify_alarming
 
 logger = logging.getLogger(__name__)
+QUOTA_MAX_AGE = timedelta(hours=1)
 
 
 # --- compose, confirm, send ----------------------------------------------------------
@@ -89,14 +91,7 @@ def _claim(send_id: int) -> PecSend | None:
     with transaction.atomic():
         send = PecSend.objects.select_for_update().get(pk=send_id)
         if send.status == DispatchStatus.SUBMITTING:
-            _record_unknown(
-                send,
-                _(
-                    "The worker stopped while the PEC was being sent: it may have "
-                    "left. Check before sending it again."
-                ),
-                "",
-            )
+            _record(send, DispatchStatus.UNKNOWN, "worker_stopped", "", "")
             return None
         if send.status != DispatchStatus.QUEUED:
             return None
@@ -120,11 +115,13 @@ def send_dispatch(*, send_id: int) -> PecSend:
             attachments=files,
         )
     except (errors.UnknownOutcome, errors.ProviderTimeout) as exc:
-        _record_unknown(send, error_message(exc), error_detail(exc))
+        code = "unknown_outcome"
+        _record(send, DispatchStatus.UNKNOWN, code, exc.message, error_detail(exc))
     except errors.ProviderError as exc:  # refused, or never left (host unreachable)
-        _record_failure(send, error_message(exc), error_detail(exc))
+        code = error_code(exc)
+        _record(send, DispatchStatus.FAILED, code, exc.message, error_detail(exc))
     except Exception as exc:
-        _record_unknown(send, _("Unexpected error during the send."), repr(exc))
+        _record(send, DispatchStatus.UNKNOWN, "unexpected", "", repr(exc))
         raise
     else:
         now = timezone.now()
@@ -137,16 +134,11 @@ def send_dispatch(*, send_id: int) -> PecSend:
     return send
 
 
-def _record_unknown(send: PecSend, message: str, detail: str) -> None:
-    send.status = DispatchStatus.UNKNOWN
-    send.error, send.error_detail = message, detail
-    send.save(update_fields=["status", "error", "error_detail"])
-
-
-def _record_failure(send: PecSend, message: str, detail: str) -> None:
-    send.status = DispatchStatus.FAILED
-    send.error, send.error_detail = message, detail
-    send.save(update_fields=["status", "error", "error_detail"])
+def _record(send: PecSend, status: str, code: str, message: str, detail: str) -> None:
+    """Store a failure as a code and the provider's words (see errors.message_for)."""
+    send.status = status
+    send.error_code, send.error, send.error_detail = code, message, detail
+    send.save(update_fields=["status", "error_code", "error", "error_detail"])
 
 
 @transaction.atomic
@@ -279,3 +271,20 @@ def mailbox_refresh_quota(*, mailbox: PecMailbox) -> PecMailbox:
     mailbox.quota_checked_at = timezone.now()
     mailbox.save(update_fields=["quota_usage", "quota_limit", "quota_checked_at"])
     return mailbox
+
+
+def mailboxes_refresh_stale_quotas(*, older_than: timedelta = QUOTA_MAX_AGE) -> int:
+    """Keep every gauge recent (one call per mailbox per `older_than`)."""
+    stale = PecMailbox.objects.filter(
+        Q(quota_checked_at__isnull=True)
+        | Q(quota_checked_at__lt=timezone.now() - older_than)
+    )
+    refreshed = 0
+    for mailbox in stale:
+        try:
+            mailbox_refresh_quota(mailbox=mailbox)
+        except errors.ProviderError as exc:
+            logger.warning("Quota of %s not refreshed: %s", mailbox, exc)
+            continue
+        refreshed += 1
+    return refreshed

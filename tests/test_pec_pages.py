@@ -107,7 +107,7 @@ def test_unknown_send_offers_check_and_resend_only_with_explicit_confirmation(
 ) -> None:
     send = PecSend.objects.create(
         mailbox=box, recipients=["a@pec.example.it"], subject="Atto", body_html="x",
-        status=DispatchStatus.UNKNOWN, error="lost",
+        status=DispatchStatus.UNKNOWN, error_code="unknown_outcome",
     )  # fmt: skip
     page = client.get(f"/pec/sends/{send.pk}/").content.decode()
     assert "Check and resend" in page and "never sends again on its own" in page

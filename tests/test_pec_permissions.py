@@ -7,14 +7,16 @@ from __future__ import annotations
 import pytest
 
 from pec.models import DispatchStatus, PecSend
+from tests import pec_helpers
 from tests.factories import UserFactory
 from tests.pec_helpers import OTHER_ADDRESS, OTHER_PASSWORD, mailbox
 
 pytestmark = pytest.mark.django_db
+pec_live = pec_helpers.pec_live  # fixture
 
 
 @pytest.fixture
-def world():
+def world(pec_live):
     alice = UserFactory(username="alice", groups=["PEC operators"])
     bob = UserFactory(username="bob", groups=["PEC operators"])
     box_a = mailbox(operators=[alice])

@@ -70,8 +70,8 @@ def test_400_is_a_refusal_in_plain_words(pec_live, django_capture_on_commit_call
     send = draft(mailbox(), recipients=["ufficio@localhost"])
     send = confirm_and_send(send, django_capture_on_commit_callbacks)
     assert send.status == DispatchStatus.FAILED
-    assert "refused the request as invalid" in send.error
-    assert "check the recipients" in send.error
+    assert "refused the request as invalid" in send.problem
+    assert "check the recipients" in send.problem
     assert "Post parameter is not valid" in send.error_detail
 
 
@@ -81,7 +81,7 @@ def test_401_names_both_token_and_mailbox_credentials(
     box = mailbox(password="wrong")
     send = confirm_and_send(draft(box), django_capture_on_commit_callbacks)
     assert send.status == DispatchStatus.FAILED
-    assert "Openapi token" in send.error and "username and password" in send.error
+    assert "Openapi token" in send.problem and "username and password" in send.problem
     assert "wrong" not in send.error_detail
 
 
@@ -102,7 +102,7 @@ def test_lost_answer_leaves_unknown_and_is_never_resent_automatically(
     )
     send = confirm_and_send(draft(mailbox()), django_capture_on_commit_callbacks)
     assert send.status == DispatchStatus.UNKNOWN
-    assert "may have left" in send.error
+    assert "may have left" in send.problem
     # the provider did accept it: one sending exists there
     assert pec_live.state()["providers"]["pec"]["sendings"] == 1
     # a retried task (or a second worker) does not send again
@@ -132,7 +132,7 @@ def test_worker_killed_mid_call_leaves_unknown_without_a_call(pec_live) -> None:
     PecSend.objects.filter(pk=send.pk).update(status=DispatchStatus.SUBMITTING)
     result = services.send_dispatch(send_id=send.pk)
     assert result.status == DispatchStatus.UNKNOWN
-    assert "worker stopped" in result.error
+    assert "worker stopped" in result.problem
     assert sends_at_sandbox(pec_live) == []
 
 
@@ -157,4 +157,4 @@ def test_unreachable_provider_means_not_sent(
     settings.PECMASSIVA_API_URL = "http://127.0.0.1:9/pecmassiva"
     send = confirm_and_send(draft(mailbox()), django_capture_on_commit_callbacks)
     assert send.status == DispatchStatus.FAILED
-    assert "could not be reached" in send.error
+    assert "could not be reached" in send.problem

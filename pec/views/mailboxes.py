@@ -15,6 +15,7 @@ from .. import selectors, services
 from ..errors import error_message
 from ..models import PecState
 from .common import STATE_TONES, STATUS_TONES, gauge, pec_context, view_permission
+from .inbox import refresh_quota_if_stale
 
 PER_PAGE = 25
 
@@ -43,6 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @view_permission
 def mailbox(request: HttpRequest, pk: int) -> HttpResponse:
     box = selectors.mailbox_for(request.user, pk)
+    refresh_quota_if_stale(request, box)
     sends = selectors.sends_for(request.user).filter(mailbox=box)
     page = Paginator(sends, PER_PAGE).get_page(request.GET.get("page"))
     context = pec_context(
