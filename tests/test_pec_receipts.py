@@ -251,3 +251,37 @@ def test_refresh_schedule_is_declared() -> None:
     from partnerhub.schedules import PERIODIC_TASKS
 
     assert "pec.tasks.refresh_pec_receipts" in {t.func for t in PERIODIC_TASKS}
+
+
+def test_non_acceptance_for_virus_is_final_and_emailed(
+    pec_live, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    alice = UserFactory(username="alice", email="alice@example.fr")
+    infected = SimpleUploadedFile("eicar.txt", b"X5O!P%@AP EICAR test", "text/plain")
+    send = draft(mailbox(operators=[alice]), files=[infected], user=alice)
+    send = confirm_and_send(send, django_capture_on_commit_callbacks)
+    assert send.state == PecState.NOT_ACCEPTED and send.next_check_at is None
+    assert send.receipts.get().kind == ReceiptKind.NON_ACCEPTANCE
+    [email] = mailoutbox
+    assert email.subject.startswith("[PartnerHub] PEC not accepted")
+    assert "/pec/sends/" in email.body and "VIRUS" in email.body
+
+
+def test_twelve_hour_warning_is_emailed_to_the_mailbox_operators(mailoutbox) -> None:
+    from pec.notify import notify_alarming
+
+    bob = UserFactory(username="bob", email="bob@example.fr")
+    send = PecSend.objects.create(
+        mailbox=mailbox(operators=[bob]), recipients=TWO, subject="Atto",
+        body_html="x", status=DispatchStatus.SENT, provider_code="1",
+    )  # fmt: skip
+    rows = receipts.store_new(
+        send,
+        [wire(ReceiptType.ACCEPTANCE, 0), wire(ReceiptType.DELIVERY_TIMEOUT, 720)],
+    )
+    alarming = [r for r in rows if r.kind in receipts.ALERT_KINDS]
+    assert notify_alarming(send, alarming) == 1
+    assert mailoutbox[0].to == ["bob@example.fr"]
+    assert "maximum time exceeded" in mailoutbox[0].subject
