@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partnerhub.fields import EncryptedTextField
 
@@ -66,7 +67,7 @@ class DispatchStatus(models.TextChoices):
     DRAFT = "draft", _("awaiting confirmation")
     QUEUED = "queued", _("queued")
     SUBMITTING = "submitting", _("being sent")
-    SENT = "sent", _("sent")
+    SENT = "sent", pgettext_lazy("PEC send", "sent")
     FAILED = "failed", _("refused")
     UNKNOWN = "unknown", _("outcome unknown")
 
@@ -213,7 +214,7 @@ class ReceiptKind(models.TextChoices):
     ACCEPTANCE = "accettazione", _("acceptance")
     NON_ACCEPTANCE = "non-accettazione", _("non-acceptance")
     TAKEN_IN_CHARGE = "presa-in-carico", _("taken in charge")
-    DELIVERY = "avvenuta-consegna", _("delivery")
+    DELIVERY = "avvenuta-consegna", pgettext_lazy("PEC receipt", "delivery")
     NON_DELIVERY = "errore-consegna", _("non-delivery")
     DELIVERY_TIMEOUT = "preavviso-errore-consegna", _("maximum time exceeded")
     TRANSPORT = "posta-certificata", _("certified message")
