@@ -25,8 +25,9 @@ SECTIONS: tuple[Section, ...] = (
     Section(_("Campaigns"), "campaigns:list", "campaigns.view_campaign"),
     Section(_("Audiences"), "audiences:list", "campaigns.view_audience"),
     Section(_("Unsubscribes"), "unsubscribes:list", "unsubscribes.view_unsubscribe"),
-    Section(_("Audit trail"), "audit:list", "partnerhub.view_auditentry"),
+    Section(_("PEC"), "pec:home", "pec.view_pecmailbox"),
     Section(_("Credits"), "accounts:list", "partnerhub.change_provideraccount"),
+    Section(_("Audit trail"), "audit:list", "partnerhub.view_auditentry"),
 )
 
 

@@ -55,6 +55,12 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         minutes=15,
         description="Two-way sync of the unsubscribe and STOP lists with providers.",
     ),
+    PeriodicTask(
+        "refresh-pec-receipts",
+        "pec.tasks.refresh_pec_receipts",
+        minutes=1,
+        description="Fetch the receipts of PEC sends whose next check is due.",
+    ),
 )
 
 

@@ -241,6 +241,26 @@ PROVIDER_TIMEOUT = (
 # Calls a person waits for on a page (test send, audio list): one try, this long.
 PROVIDER_INTERACTIVE_TIMEOUT = env.float("PROVIDER_INTERACTIVE_TIMEOUT", default=8.0)
 
+# --- PEC (pec app) ------------------------------------------------------------
+# Seconds between two PEC Massiva requests with one token (1 req/s plus a margin).
+PEC_MIN_INTERVAL_SECONDS = env.float("PEC_MIN_INTERVAL_SECONDS", default=1.1)
+PEC_RATE_LIMIT_RETRIES = env.int("PEC_RATE_LIMIT_RETRIES", default=20)
+PEC_READ_ATTEMPTS = env.int("PEC_READ_ATTEMPTS", default=3)
+PEC_READ_RETRY_SECONDS = env.float("PEC_READ_RETRY_SECONDS", default=1.0)
+# Unit of the quota figures (the OAS says megabytes, the numbers look like KiB).
+PEC_QUOTA_UNIT = env.str("PEC_QUOTA_UNIT", default="KiB")
+PEC_PRICE_PER_RECIPIENT = env.str("PEC_PRICE_PER_RECIPIENT", default="0.05")
+PEC_MAX_RECIPIENTS = env.int("PEC_MAX_RECIPIENTS", default=50)
+PEC_MAX_ATTACHMENTS_BYTES = env.int(
+    "PEC_MAX_ATTACHMENTS_BYTES", default=25 * 1024 * 1024
+)
+# Receipts are polled until a final state or this long after the send.
+PEC_REFRESH_HORIZON_HOURS = env.float("PEC_REFRESH_HORIZON_HOURS", default=26.0)
+PEC_REFRESH_FIRST_SECONDS = env.float("PEC_REFRESH_FIRST_SECONDS", default=30.0)
+PEC_REFRESH_MAX_SECONDS = env.float("PEC_REFRESH_MAX_SECONDS", default=1800.0)
+# Prefix of the links in the operators' alert emails (receipt problems).
+PEC_SITE_URL = env.str("PEC_SITE_URL", default="http://127.0.0.1:8000")
+
 # --- campaigns ---------------------------------------------------------------
 # A worker that stops renewing its lease (killed) is taken over after this long,
 # plus at most one period of the every-minute "dispatch due campaigns" task and

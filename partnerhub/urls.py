@@ -12,5 +12,6 @@ urlpatterns = [
     path("unsubscribes/", include("unsubscribes.urls")),
     path("audit/", include("partnerhub.audit_urls")),
     path("accounts/", include("partnerhub.accounts.urls")),
+    path("pec/", include("pec.urls")),
     path("admin/", admin.site.urls),
 ]

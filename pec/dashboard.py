@@ -1,0 +1,51 @@
+"""Home page cards: each PEC mailbox the user may use, with quota and open sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from partnerhub.dashboard import Card, register
+
+from . import selectors
+from .models import DispatchStatus, PecState
+
+
+@register("pec.view_pecmailbox")
+def mailbox_cards(user: Any) -> list[Card]:
+    cards = []
+    for box in selectors.mailboxes_for(user)[:6]:
+        sends = box.sends.exclude(status=DispatchStatus.DRAFT)
+        waiting = sends.filter(
+            status=DispatchStatus.SENT,
+            state__in=[PecState.SUBMITTED, PecState.ACCEPTED],
+        ).count()
+        problems = (
+            sends.filter(
+                state__in=[PecState.NOT_DELIVERED, PecState.NOT_ACCEPTED]
+            ).count()
+            + sends.filter(
+                status__in=[DispatchStatus.UNKNOWN, DispatchStatus.FAILED]
+            ).count()
+        )
+        ratio = box.quota_ratio
+        tone = "danger" if problems or (ratio or 0) >= 0.95 else "ok"
+        if tone == "ok" and (ratio or 0) >= 0.8:
+            tone = "warning"
+        cards.append(
+            Card(
+                title=_("PEC · %s") % box.label,
+                value=str(sends.count()),
+                detail=_("PEC sent from %s") % box.username,
+                url=reverse("pec:mailbox", args=[box.pk]),
+                tone=tone,
+                rows=[
+                    (_("Awaiting receipts"), str(waiting)),
+                    (_("Needing attention"), str(problems)),
+                    (_("Quota used"), "—" if ratio is None else f"{ratio:.0%}"),
+                ],
+            )
+        )
+    return cards

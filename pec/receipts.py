@@ -1,0 +1,97 @@
+"""Receipts: stored once each, and the send's state derived from *all* stored ones.
+
+The state is derived from what the app holds, not from the last answer, because
+the mailbox copies can be deleted at the provider (DELETE /send/{code}) while the
+legal evidence stays here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from partnerhub.clients.pecmassiva import PecReceipt as WireReceipt
+from partnerhub.clients.pecmassiva import ReceiptType, derive_state
+
+from .models import PecReceipt, PecSend, PecState, ReceiptKind
+
+# Receipts whose arrival the operators of the mailbox are emailed about.
+ALERT_KINDS = frozenset(
+    {ReceiptKind.NON_ACCEPTANCE, ReceiptKind.NON_DELIVERY, ReceiptKind.DELIVERY_TIMEOUT}
+)
+
+
+def fingerprint(receipt: WireReceipt) -> str:
+    raw = "\x1f".join((receipt.subject, receipt.date_raw, receipt.sender, receipt.text))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def store_new(send: PecSend, receipts: Iterable[WireReceipt]) -> list[PecReceipt]:
+    """Save the receipts not stored yet; returns the new rows."""
+    known = set(send.receipts.values_list("fingerprint", flat=True))
+    created = []
+    for receipt in receipts:
+        key = fingerprint(receipt)
+        if key in known:
+            continue
+        known.add(key)
+        created.append(
+            PecReceipt.objects.create(
+                send=send,
+                kind=receipt.type.value,
+                subject=receipt.subject,
+                date=receipt.date,
+                date_raw=receipt.date_raw[:120],
+                issuer=receipt.sender[:255],
+                recipient=(receipt.about_recipient or "")[:255],
+                text=receipt.text,
+                fingerprint=key,
+            )
+        )
+    return created
+
+
+def as_wire(row: PecReceipt) -> WireReceipt:
+    return WireReceipt(
+        type=ReceiptType(row.kind),
+        subject=row.subject,
+        date=row.date,
+        date_raw=row.date_raw,
+        sender=row.issuer,
+        recipient="",
+        text=row.text,
+        about_recipient=row.recipient or None,
+    )
+
+
+def apply_state(send: PecSend) -> None:
+    """Set state, acceptance time and per-recipient outcomes from stored receipts."""
+    rows = list(send.receipts.all())
+    state, delivered, failed = derive_state(
+        [as_wire(r) for r in rows], len(send.recipients) or None
+    )
+    send.state = PecState(state.value)
+    send.delivered_to = list(delivered)
+    send.not_delivered_to = list(failed)
+    accepted = [r.date for r in rows if r.kind == ReceiptKind.ACCEPTANCE and r.date]
+    send.accepted_at = min(accepted) if accepted else None
+
+
+def recipient_states(send: PecSend) -> list[tuple[str, str]]:
+    """(address, state) per recipient, as far as the receipts name them."""
+    delivered = set(send.delivered_to)
+    failed = set(send.not_delivered_to)
+    rows = []
+    for address in send.recipients:
+        key = address.lower()
+        if send.state == PecState.NOT_ACCEPTED:
+            rows.append((address, PecState.NOT_ACCEPTED.value))
+        elif key in delivered:
+            rows.append((address, PecState.DELIVERED.value))
+        elif key in failed:
+            rows.append((address, PecState.NOT_DELIVERED.value))
+        elif send.accepted_at:
+            rows.append((address, PecState.ACCEPTED.value))
+        else:
+            rows.append((address, PecState.SUBMITTED.value))
+    return rows

@@ -1,0 +1,41 @@
+"""Object-level reads: an operator sees only the mailboxes granted to them.
+
+Every page, POST and download goes through these, so a guessed id of another
+mailbox is a 404 (not a 403 that would confirm the id exists). Admins (who manage
+mailboxes) see every box; anyone else without a grant sees none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import PecMailbox, PecSend
+
+
+def sees_every_mailbox(user: Any) -> bool:
+    return bool(user.is_superuser or user.has_perm("pec.change_pecmailbox"))
+
+
+def mailboxes_for(user: Any) -> QuerySet[PecMailbox]:
+    if not user.is_authenticated or not user.has_perm("pec.view_pecmailbox"):
+        return PecMailbox.objects.none()
+    if sees_every_mailbox(user):
+        return PecMailbox.objects.all()
+    return PecMailbox.objects.filter(operators=user)
+
+
+def mailbox_for(user: Any, pk: int) -> PecMailbox:
+    return get_object_or_404(mailboxes_for(user), pk=pk)
+
+
+def sends_for(user: Any) -> QuerySet[PecSend]:
+    return PecSend.objects.filter(mailbox__in=mailboxes_for(user)).select_related(
+        "mailbox", "created_by"
+    )
+
+
+def send_for(user: Any, pk: int) -> PecSend:
+    return get_object_or_404(sends_for(user), pk=pk)

@@ -1,0 +1,1 @@
+"""PEC pages (thin: selectors filter by mailbox grant, services act)."""
