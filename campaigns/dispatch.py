@@ -26,6 +26,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
     BigIntegerField,
@@ -66,6 +67,17 @@ BATCH_SIZE = 500
 RETRYABLE = transient.RETRYABLE
 # Answers that may hide a send the provider took: looked up (SMS, by tag) first.
 MAY_HIDE_A_SEND = (errors.ProviderBusy, errors.ProviderUnavailable)
+# Refusals that concern some addresses of a batch: the batch is split to isolate them.
+ADDRESS_REFUSALS = (errors.InvalidAddress, errors.AddressUnsubscribed)
+# ... when their code is about a recipient (providers.md §2.20, §4.1): Mail 14
+# (unsubscribed) and 19 (recipient invalid), SMS 13 (no price for the number),
+# 14 (STOP list) and 55 (no number left), Voice DESTINATION_INVALID. Not Mail 24
+# (the reply-to address): that one is the campaign's, and fails it.
+RECIPIENT_CODES: dict[str, frozenset[int | str]] = {
+    "mailpartner": frozenset({14, 19}),
+    "smspartner": frozenset({13, 14, 55}),
+    "voicepartner": frozenset({"DESTINATION_INVALID"}),
+}
 # Errors that stop the campaign before its first batch: it cannot be sent at all.
 CANNOT_START = (errors.InvalidApiKey, errors.AccessDenied)
 Sleep = Callable[[float], None]
@@ -351,12 +363,124 @@ def send_batch(
                 "Batch %s: %s; attempt %s of %s", batch.pk, exc, attempt, attempts
             )
             _wait(_backoff(attempt, exc), sleep=sleep, keep_alive=renew)
+        except ADDRESS_REFUSALS as exc:
+            if not _about_recipients(exc):
+                refuse(batch, exc)
+                raise DispatchAborted(_provider_failed(exc)) from exc
+            # A refused request sent nothing: splitting it can never send twice.
+            isolate_refused_addresses(
+                campaign, batch, adapter, exc, sleep=sleep, keep_alive=keep_alive
+            )
+            return
         except errors.ProviderError as exc:
             refuse(batch, exc)
             raise DispatchAborted(_provider_failed(exc)) from exc
         else:
             accept(batch, accepted)
             return
+
+
+def _about_recipients(exc: errors.ProviderError) -> bool:
+    codes = RECIPIENT_CODES.get(exc.provider)
+    return codes is None or exc.code in codes
+
+
+def isolate_refused_addresses(
+    campaign: Campaign,
+    batch: DispatchBatch,
+    adapter: ChannelAdapter,
+    exc: errors.ProviderError,
+    *,
+    sleep: Sleep,
+    keep_alive: KeepAlive | None,
+) -> None:
+    """The provider refused the whole batch over some of its addresses: bisect.
+
+    Each half becomes a batch of its own (recorded before its call, as any batch)
+    and is sent again; a single refused address ends `failed` with the provider's
+    reason (`suppressed`, with an unsubscribe recorded, when the provider says it
+    is on its unsubscribe / STOP list). Three bad addresses in 500 cost about
+    fifty requests instead of the campaign.
+    """
+    if batch.size <= 1:
+        refuse_address(campaign, batch, exc)
+        return
+    for half in split_batch(campaign, batch, exc):
+        if keep_alive:
+            keep_alive()
+        send_batch(campaign, half, adapter, sleep=sleep, keep_alive=keep_alive)
+
+
+@transaction.atomic
+def split_batch(
+    campaign: Campaign, batch: DispatchBatch, exc: errors.ProviderError
+) -> list[DispatchBatch]:
+    """Two new in-flight batches holding the refused batch's deliveries."""
+    ids = list(
+        batch.deliveries.filter(status=DeliveryStatus.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    middle = len(ids) // 2
+    last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
+    halves = []
+    for offset, part in enumerate((ids[:middle], ids[middle:]), start=1):
+        if not part:
+            continue
+        number = last + offset
+        half = DispatchBatch.objects.create(
+            campaign=campaign,
+            number=number,
+            size=len(part),
+            provider_tag=f"ph{campaign.pk}b{number}"[:20],
+        )
+        Delivery.objects.filter(id__gte=part[0], id__lte=part[-1], batch=batch).update(
+            batch=half
+        )
+        halves.append(half)
+    reason = _("Split to isolate the addresses the provider refused: %(error)s")
+    DispatchBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.REFUSED, error=reason % {"error": exc}
+    )
+    return halves
+
+
+@transaction.atomic
+def refuse_address(
+    campaign: Campaign, batch: DispatchBatch, exc: errors.ProviderError
+) -> None:
+    """One address the provider refuses: it fails (or is suppressed) alone."""
+    if isinstance(exc, errors.AddressUnsubscribed):
+        address = batch.deliveries.values_list("address", flat=True).first()
+        if address:
+            _record_provider_unsubscribe(campaign, address, exc)
+        DispatchBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.REFUSED, error=str(exc)
+        )
+        done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SUPPRESSED, error=str(exc)
+        )
+        counters.move(
+            batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done
+        )
+        return
+    refuse(batch, exc)
+
+
+def _record_provider_unsubscribe(
+    campaign: Campaign, address: str, exc: errors.ProviderError
+) -> None:
+    from unsubscribes.services import unsubscribe_add
+
+    try:
+        unsubscribe_add(
+            channel=campaign.suppression_channel,
+            address=address,
+            source="provider",
+            reason=str(exc)[:200],
+        )
+    except ValidationError:
+        logger.warning("Could not record the provider's unsubscribe of %s", address)
 
 
 def _safe_to_retry(
@@ -410,7 +534,13 @@ def _provider_failed(exc: errors.ProviderError) -> str:
 def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
     now = timezone.now()
     size = max(batch.size, 1)
-    unit_cost = (accepted.cost / size) if accepted.cost is not None else None
+    # Rounded here as the row keeps it, so the counters add exactly what is stored
+    # (SQLite would otherwise keep 0.1666… and PostgreSQL round it its own way).
+    unit_cost = (
+        counters.stored_cost(accepted.cost / size)
+        if accepted.cost is not None
+        else None
+    )
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.ACCEPTED,
         provider_message_id=accepted.message_id,

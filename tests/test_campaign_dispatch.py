@@ -312,3 +312,77 @@ def test_the_periodic_task_takes_over_a_campaign_whose_worker_died(
     result = dispatch.dispatch(campaign.pk)
     assert result.claimed and result.status == CampaignStatus.SENT
     assert len(p.received) == 1200 and set(p.received.values()) == {1}
+
+
+class RefusingSomeAddresses(ScriptedProvider):
+    """Refuses a whole batch (nothing sent) while it holds a listed address."""
+
+    def __init__(self, refused, error):
+        super().__init__()
+        self.refused = refused
+        self.error = error
+
+    def send_batch(self, *, targets, tag, scheduled_at):
+        if any(t.address in self.refused for t in targets):
+            self.calls += 1
+            raise self.error(
+                "refused", provider="mailpartner", code=self.error_code, status=200
+            )
+        return super().send_batch(targets=targets, tag=tag, scheduled_at=scheduled_at)
+
+
+def _refusing(monkeypatch, refused, error, code):
+    provider = RefusingSomeAddresses(refused, error)
+    provider.error_code = code
+    monkeypatch.setattr(dispatch, "adapter_for", lambda c, **kw: provider)
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: provider)
+    return provider
+
+
+def test_refused_addresses_are_isolated_and_the_rest_is_sent(monkeypatch):
+    campaign = CampaignFactory(audience=audience_with(1500))
+    addresses = list(
+        campaign.audience.recipients.order_by("id").values_list("email", flat=True)
+    )
+    bad = {addresses[10], addresses[700], addresses[1499]}
+    p = _refusing(monkeypatch, bad, errors.InvalidAddress, 19)
+    services.campaign_send(campaign=campaign)
+    result = dispatch.dispatch(campaign.pk)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.SENT, campaign.status_reason
+    assert statuses(campaign) == {
+        DeliveryStatus.ACCEPTED: 1497,
+        DeliveryStatus.FAILED: 3,
+    }
+    failed = campaign.deliveries.filter(status=DeliveryStatus.FAILED)
+    assert set(failed.values_list("address", flat=True)) == bad
+    assert all("refused" in e for e in failed.values_list("error", flat=True))
+    assert len(p.received) == 1497 and set(p.received.values()) == {1}
+    assert p.calls < 80  # bisection, not one request per address
+
+
+def test_an_address_on_the_providers_stop_list_is_suppressed_and_recorded(
+    monkeypatch,
+):
+    campaign = CampaignFactory(audience=audience_with(40))
+    gone = campaign.audience.recipients.order_by("id")[5].email
+    _refusing(monkeypatch, {gone}, errors.AddressUnsubscribed, 14)
+    services.campaign_send(campaign=campaign)
+    dispatch.dispatch(campaign.pk)
+    assert statuses(campaign) == {
+        DeliveryStatus.ACCEPTED: 39,
+        DeliveryStatus.SUPPRESSED: 1,
+    }
+    row = Unsubscribe.objects.get(channel="email", address=gone)
+    assert row.source == "provider"
+
+
+def test_a_refusal_about_the_campaign_itself_is_not_split(monkeypatch):
+    """Mail 24 (reply-to invalid) concerns the campaign, not a recipient."""
+    campaign = CampaignFactory(audience=audience_with(600))
+    everyone = set(campaign.audience.recipients.values_list("email", flat=True))
+    p = _refusing(monkeypatch, everyone, errors.InvalidAddress, 24)
+    services.campaign_send(campaign=campaign)
+    result = dispatch.dispatch(campaign.pk)
+    assert result.status == CampaignStatus.FAILED
+    assert p.calls == 1

@@ -189,6 +189,34 @@ def test_a_transient_provider_error_does_not_sink_the_campaign(
         assert sandbox.requests(provider="sms", path="/bulk-status-by-tag")
 
 
+def test_three_refused_addresses_do_not_sink_a_campaign(sandbox):
+    """Mail Partner refuses a whole send over one invalid recipient (code 19): the
+    batch is split until the three bad addresses are isolated; the 1,497 others
+    are sent, each exactly once (a refused request sent nothing)."""
+    campaign = CampaignFactory(audience=audience_with(1500))
+    recipients = list(campaign.audience.recipients.order_by("id"))
+    bad = []
+    for index in (3, 777, 1400):  # stored before today's address rules
+        recipients[index].email = f"broken{index}@@example.fr"
+        bad.append(recipients[index].email)
+    type(recipients[0]).objects.bulk_update([recipients[i] for i in (3, 777, 1400)],
+                                            ["email"])  # fmt: skip
+    services.campaign_send(campaign=campaign)
+    result = dispatch.dispatch(campaign.pk, **NO_WAIT)
+    campaign.refresh_from_db()
+    assert result.status == CampaignStatus.SENT, campaign.status_reason
+    assert statuses(campaign) == {
+        DeliveryStatus.ACCEPTED: 1497,
+        DeliveryStatus.FAILED: 3,
+    }
+    failed = campaign.deliveries.filter(status=DeliveryStatus.FAILED)
+    assert set(failed.values_list("address", flat=True)) == set(bad)
+    assert all("invalide" in e for e in failed.values_list("error", flat=True))
+    received = sandbox.recipients("mail")
+    assert len(received) == 1497 and set(received.values()) == {1}
+    assert not set(received) & set(bad)
+
+
 def test_an_outage_longer_than_the_retries_fails_with_a_reason(sandbox, settings):
     settings.CAMPAIGN_SEND_ATTEMPTS = 3
     campaign = send_now(600)
