@@ -164,8 +164,13 @@ def test_add_credit_asks_for_confirmation_then_moves(
     assert "20.00 EUR added" in done.content.decode()
     sub.refresh_from_db()
     assert sub.credits == Decimal("20")
+    twice = {"amount": "20", "confirm": "on", "once": "n1"}
+    admin_client.post(url, twice)
+    assert admin_client.post(url, twice).status_code == 302  # no second move
+    sub.refresh_from_db()
+    assert sub.credits == Decimal("40")
     too_much = admin_client.post(
-        reverse("accounts:remove", args=[sub.pk]), {"amount": "25", "confirm": "on"}
+        reverse("accounts:remove", args=[sub.pk]), {"amount": "45", "confirm": "on"}
     )
     assert "cannot be taken back" in too_much.content.decode()
 

@@ -5,45 +5,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_recipient_imports'),
+        ("campaigns", "0002_recipient_imports"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='audience',
-            name='name',
-            field=models.CharField(max_length=150, unique=True, validators=[partnerhub.rules.validate_single_line], verbose_name='name'),
+            model_name="audience",
+            name="name",
+            field=models.CharField(
+                max_length=150,
+                unique=True,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="name",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='name',
-            field=models.CharField(max_length=150, validators=[partnerhub.rules.validate_single_line], verbose_name='name'),
+            model_name="campaign",
+            name="name",
+            field=models.CharField(
+                max_length=150,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="name",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='sender',
-            field=models.CharField(blank=True, help_text='Email: sender address. SMS: 3 to 11 letters or digits.', max_length=150, validators=[partnerhub.rules.validate_single_line], verbose_name='sender'),
+            model_name="campaign",
+            name="sender",
+            field=models.CharField(
+                blank=True,
+                help_text="Email: sender address. SMS: 3 to 11 letters or digits.",
+                max_length=150,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="sender",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='sender_name',
-            field=models.CharField(blank=True, max_length=100, validators=[partnerhub.rules.validate_single_line], verbose_name='sender name'),
+            model_name="campaign",
+            name="sender_name",
+            field=models.CharField(
+                blank=True,
+                max_length=100,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="sender name",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='subject',
-            field=models.CharField(blank=True, max_length=255, validators=[partnerhub.rules.validate_single_line], verbose_name='subject'),
+            model_name="campaign",
+            name="subject",
+            field=models.CharField(
+                blank=True,
+                max_length=255,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="subject",
+            ),
         ),
         migrations.AlterField(
-            model_name='recipient',
-            name='first_name',
-            field=models.CharField(blank=True, max_length=100, validators=[partnerhub.rules.validate_single_line], verbose_name='first name'),
+            model_name="recipient",
+            name="first_name",
+            field=models.CharField(
+                blank=True,
+                max_length=100,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="first name",
+            ),
         ),
         migrations.AlterField(
-            model_name='recipient',
-            name='last_name',
-            field=models.CharField(blank=True, max_length=100, validators=[partnerhub.rules.validate_single_line], verbose_name='last name'),
+            model_name="recipient",
+            name="last_name",
+            field=models.CharField(
+                blank=True,
+                max_length=100,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="last name",
+            ),
         ),
     ]

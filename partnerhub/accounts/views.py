@@ -34,6 +34,7 @@ from .forms import AmountForm, MoveFilterForm, SubaccountCreateForm, ThresholdFo
 
 PERMISSION = "partnerhub.change_provideraccount"
 CREATED_KEY = "subaccounts_created"  # session: form nonce -> sub-account created
+MOVED_KEY = "subaccounts_moved"  # session: nonces of confirmed credit moves
 MOVES_PER_PAGE = 50
 
 
@@ -222,6 +223,11 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
     add = direction == "add"
     form = AmountForm(request.POST or None)
     confirming = False
+    once = request.POST.get("once", "")
+    used: list[str] = request.session.get(MOVED_KEY, [])
+    if once and once in used:
+        # The confirmation posted twice (double click): the credit moved once.
+        return redirect("accounts:detail", pk=pk)
     if request.method == "POST" and form.is_valid():
         amount = form.cleaned_data["amount"]
         if form.cleaned_data["confirm"]:
@@ -235,6 +241,8 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
             except SubaccountError as exc:
                 form.add_error(None, str(exc))
             else:
+                if once:
+                    request.session[MOVED_KEY] = [*used[-50:], once]
                 messages.success(request, _moved_sentence(move, add))
                 return redirect("accounts:detail", pk=pk)
         else:
@@ -247,6 +255,7 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
         form=form,
         add=add,
         confirming=confirming,
+        once=uuid.uuid4().hex,
         amount=form.cleaned_data.get("amount")
         if form.is_bound and form.is_valid()
         else None,

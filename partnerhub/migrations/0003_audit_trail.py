@@ -6,31 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partnerhub', '0002_initial'),
+        ("partnerhub", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
-                ('actor_name', models.CharField(blank=True, help_text='Kept when the user is deleted; empty for PartnerHub itself.', max_length=150, verbose_name='who')),
-                ('action', models.CharField(choices=[('campaign.created', 'Campaign created'), ('campaign.edited', 'Campaign edited'), ('campaign.scheduled', 'Campaign scheduled'), ('campaign.sent', 'Campaign sent'), ('campaign.cancelled', 'Campaign cancelled'), ('campaign.duplicated', 'Campaign duplicated'), ('campaign.deleted', 'Draft deleted'), ('audience.saved', 'Audience saved'), ('audience.deleted', 'Audience deleted'), ('recipient.saved', 'Recipient saved'), ('recipient.deleted', 'Recipient deleted'), ('audience.imported', 'File imported into an audience'), ('unsubscribe.added', 'Unsubscribe added'), ('unsubscribe.removed', 'Unsubscribe removed'), ('unsubscribe.imported', 'Unsubscribes imported'), ('account.changed', 'Provider account changed')], max_length=32, verbose_name='action')),
-                ('target_type', models.CharField(max_length=32, verbose_name='object type')),
-                ('target_id', models.CharField(blank=True, max_length=40, verbose_name='object id')),
-                ('target_label', models.CharField(blank=True, max_length=255, verbose_name='object')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="when"
+                    ),
+                ),
+                (
+                    "actor_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Kept when the user is deleted; empty for PartnerHub itself.",
+                        max_length=150,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("campaign.created", "Campaign created"),
+                            ("campaign.edited", "Campaign edited"),
+                            ("campaign.scheduled", "Campaign scheduled"),
+                            ("campaign.sent", "Campaign sent"),
+                            ("campaign.cancelled", "Campaign cancelled"),
+                            ("campaign.duplicated", "Campaign duplicated"),
+                            ("campaign.deleted", "Draft deleted"),
+                            ("audience.saved", "Audience saved"),
+                            ("audience.deleted", "Audience deleted"),
+                            ("recipient.saved", "Recipient saved"),
+                            ("recipient.deleted", "Recipient deleted"),
+                            ("audience.imported", "File imported into an audience"),
+                            ("unsubscribe.added", "Unsubscribe added"),
+                            ("unsubscribe.removed", "Unsubscribe removed"),
+                            ("unsubscribe.imported", "Unsubscribes imported"),
+                            ("account.changed", "Provider account changed"),
+                        ],
+                        max_length=32,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "target_type",
+                    models.CharField(max_length=32, verbose_name="object type"),
+                ),
+                (
+                    "target_id",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="object id"
+                    ),
+                ),
+                (
+                    "target_label",
+                    models.CharField(blank=True, max_length=255, verbose_name="object"),
+                ),
+                (
+                    "details",
+                    models.JSONField(blank=True, default=dict, verbose_name="details"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit trail',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_target_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit trail",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["target_type", "target_id"], name="audit_target_idx"
+                    )
+                ],
             },
         ),
     ]

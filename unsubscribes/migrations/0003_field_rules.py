@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('unsubscribes', '0002_sync_state_and_replies'),
+        ("unsubscribes", "0002_sync_state_and_replies"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='unsubscribe',
-            name='reason',
-            field=models.CharField(blank=True, max_length=255, validators=[partnerhub.rules.validate_single_line], verbose_name='reason'),
+            model_name="unsubscribe",
+            name="reason",
+            field=models.CharField(
+                blank=True,
+                max_length=255,
+                validators=[partnerhub.rules.validate_single_line],
+                verbose_name="reason",
+            ),
         ),
     ]
