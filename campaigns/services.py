@@ -113,15 +113,25 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Estimate:
+    """The cost in the paying account's own unit, so the two can be compared."""
+
     recipients: int
     suppressed: int
     parts: int
     cost: Decimal
     available: Decimal | None
+    unit: str = "EUR"  # "emails" (a Mail main account's credits) or a currency
 
     @property
     def enough_credits(self) -> bool:
         return self.available is None or self.cost <= self.available
+
+    @property
+    def unit_label(self) -> str:
+        return str(_("emails")) if self.unit == EMAILS else "€"
+
+
+EMAILS = "emails"
 
 
 def campaign_estimate(*, campaign: Campaign) -> Estimate:
@@ -130,10 +140,41 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
 
     reachable, suppressed = campaign_audience_counts(campaign=campaign)
     parts = sms_length(campaign.text).parts if campaign.channel == Channel.SMS else 1
-    cost = unit_cost(campaign.channel) * (reachable - suppressed) * max(parts, 1)
+    messages = (reachable - suppressed) * max(parts, 1)
+    account = campaign.account
+    cost = account_unit_price(account=account, channel=campaign.channel) * messages
     return Estimate(
-        reachable - suppressed, suppressed, parts, cost, campaign.account.credits
+        reachable - suppressed,
+        suppressed,
+        parts,
+        cost,
+        account.credits,
+        account_unit(account=account),
     )
+
+
+def account_unit(*, account: ProviderAccount) -> str:
+    """The unit of the account's credits: a Mail main account counts emails."""
+    return account.credits_unit or (
+        EMAILS if account.provider == "mail" and account.is_main else "EUR"
+    )
+
+
+def account_unit_label(*, account: ProviderAccount) -> str:
+    return str(_("emails")) if account_unit(account=account) == EMAILS else "€"
+
+
+def account_unit_price(*, account: ProviderAccount, channel: str) -> Decimal:
+    """Price of one message (one SMS part) in the unit of the account's credits."""
+    if channel == Channel.EMAIL and account_unit(account=account) != EMAILS:
+        return email_price_eur()  # a Mail sub-account is funded in euros
+    return unit_cost(channel)
+
+
+def email_price_eur() -> Decimal:
+    """Price of one email in euros (for sub-accounts funded in euros). INFERRED:
+    the provider shows a main account's `balance` as credits x 0.001 €."""
+    return Decimal(str(getattr(settings, "CAMPAIGN_EMAIL_PRICE_EUR", "0.001")))
 
 
 @transaction.atomic
@@ -438,6 +479,8 @@ def campaign_cancel(
     if campaign.status != CampaignStatus.SCHEDULED or not campaign.deferred_at_provider:
         raise ValidationError(CANNOT_CANCEL, code="not_scheduled")
     outcome = _cancel_at_provider(campaign)
+    if outcome.cancelled_at_provider:
+        campaign_refresh_account_credits(campaign_id=campaign.pk)
     record(
         action=Action.CAMPAIGN_CANCELLED,
         actor=actor,
@@ -448,6 +491,16 @@ def campaign_cancel(
         },
     )
     return outcome
+
+
+def campaign_refresh_account_credits(*, campaign_id: int) -> None:
+    """The paying account's balance moved (send, cancel): read it again, later."""
+    from partnerhub.services import account_refresh_credits_later
+
+    account_id = Campaign.objects.values_list("account_id", flat=True).get(
+        pk=campaign_id
+    )
+    account_refresh_credits_later(account_id=account_id)
 
 
 def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:

@@ -7,6 +7,8 @@ from . import dispatch, services
 
 def dispatch_campaign(campaign_id: int) -> str:
     result = dispatch.dispatch(campaign_id)
+    if result.batches_sent:
+        services.campaign_refresh_account_credits(campaign_id=campaign_id)
     return f"campaign {campaign_id}: claimed={result.claimed} status={result.status}"
 
 

@@ -74,3 +74,17 @@ def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
     )
     alerts.low_credit_check(account=account)
     return account
+
+
+def account_refresh_credits_later(*, account_id: int) -> None:
+    """Queue a credit refresh of one account (after a send or a cancel), once the
+    current transaction commits; the web request never waits for the provider."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "partnerhub.tasks.refresh_account_credits",
+            account_id,
+            task_name=f"refresh-credits-{account_id}",
+        )
+    )

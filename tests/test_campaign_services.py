@@ -176,3 +176,31 @@ def test_test_send_warns_about_unsubscribed_addresses(provider):
 def test_sms_length_counts_parts_like_the_operators(text, encoding, parts):
     length = sms_length(text)
     assert (length.encoding, length.parts) == (encoding, parts)
+
+
+def test_an_email_estimate_is_in_the_paying_accounts_unit():
+    """A Mail main account counts emails; a Mail sub-account is funded in euros:
+    the estimate is compared with the credits in their own unit, never across."""
+    main = AccountFactory(provider="mail")
+    main.credits, main.credits_unit = Decimal("100"), "emails"
+    main.save()
+    sub = AccountFactory(provider="mail", name="Agence", parent=main)
+    sub.credits, sub.credits_unit = Decimal("0.50"), "EUR"
+    sub.save()
+    on_main = services.campaign_estimate(
+        campaign=CampaignFactory(account=main, audience=audience_with(150))
+    )
+    assert (on_main.cost, on_main.unit, on_main.enough_credits) == (
+        Decimal(150),
+        "emails",
+        False,
+    )
+    on_sub = services.campaign_estimate(
+        campaign=CampaignFactory(account=sub, audience=audience_with(150))
+    )
+    assert (on_sub.cost, on_sub.unit, on_sub.enough_credits) == (
+        Decimal("0.150"),
+        "EUR",
+        True,
+    )
+    assert on_sub.unit_label == "€"

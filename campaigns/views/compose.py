@@ -305,6 +305,15 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "credits": {
             str(a.pk): None if a.credits is None else str(a.credits) for a in accounts
         },
+        # Price of one message and unit, per account: a Mail main account counts
+        # emails, its sub-accounts euros (never compared across units).
+        "prices": {
+            str(a.pk): str(services.account_unit_price(account=a, channel=channel))
+            for a in accounts
+        },
+        "units": {
+            str(a.pk): services.account_unit_label(account=a) for a in accounts
+        },
         "text": {
             "counts": str(_("%(sendable)s recipients will receive it (%(recipients)s "
                             "in the audience, %(unsubscribed)s unsubscribed).")),
@@ -313,8 +322,8 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
             "tooLong": str(_("Too long: at most %(max)s SMS.")),
             "cost": str(_("Estimated cost: %(cost)s credits (%(parts)s SMS x "
                           "%(sendable)s recipients x %(unit)s).")),
-            "costEmail": str(_("Estimated cost: %(cost)s credits.")),
-            "credits": str(_("The account has %(credits)s credits.")),
+            "costEmail": str(_("Estimated cost: %(cost)s %(unit)s.")),
+            "credits": str(_("The account has %(credits)s %(unit)s.")),
             "notEnough": str(_("Not enough credits on this account.")),
             "senderInvalid": str(services.SMS_SENDER_INVALID),
             "previewFailed": str(_("The preview could not be refreshed.")),

@@ -79,14 +79,17 @@
       var sendable = countsBox.dataset.sendable;
       if (sendable === "" || sendable === undefined) { costBox.textContent = ""; return; }
       var n = parts();
-      var cost = Number(config.unitCost) * Number(sendable) * n;
+      var chosen = account ? account.value : "";
+      var price = (config.prices && config.prices[chosen]) || config.unitCost;
+      var unit = (config.units && config.units[chosen]) || "";
+      var cost = Number(price) * Number(sendable) * n;
       var message = config.channel === "sms"
-        ? fmt(text.cost, { cost: amount(cost), parts: n, sendable: sendable, unit: config.unitCost })
-        : fmt(text.costEmail, { cost: amount(cost) });
+        ? fmt(text.cost, { cost: amount(cost), parts: n, sendable: sendable, unit: price })
+        : fmt(text.costEmail, { cost: amount(cost), unit: unit });
       var credits = account ? config.credits[account.value] : null;
       costBox.classList.remove("ph-error");
       if (credits !== null && credits !== undefined) {
-        message += " " + fmt(text.credits, { credits: credits });
+        message += " " + fmt(text.credits, { credits: credits, unit: unit });
         if (cost > Number(credits)) {
           message += " " + text.notEnough;
           costBox.classList.add("ph-error");
