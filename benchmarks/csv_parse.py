@@ -77,7 +77,7 @@ def generate(path: Path, rows: int) -> None:
 
 def run_pipeline(path: Path, workers: int, batch_size: int) -> dict[str, float]:
     """Parse and validate the whole file through `iter_batches`."""
-    from campaigns.csvio import iter_batches, open_csv
+    from partnerhub.csvio import iter_batches, open_csv
 
     rows = errs = 0
     with path.open("rb") as handle:
@@ -90,7 +90,7 @@ def run_pipeline(path: Path, workers: int, batch_size: int) -> dict[str, float]:
 
 def run_plain(path: Path, limit: int) -> dict[str, float]:
     """Single process: csv.reader, email check, phonenumbers for every phone."""
-    from campaigns.csvio.normalize import normalize_email, reference_phone
+    from partnerhub.csvio.normalize import normalize_email, reference_phone
 
     rows = errs = 0
     with path.open(encoding="utf-8-sig", newline="") as handle:

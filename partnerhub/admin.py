@@ -90,6 +90,7 @@ class CreditSnapshotAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
 
+
 class InForceFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
-from campaigns.csvio.export import DELIMITERS, iter_csv
+from partnerhub.csvio.export import DELIMITERS, iter_csv
 
 
 def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:

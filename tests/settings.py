@@ -12,3 +12,7 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from partnerhub.settings import *  # noqa: F403
+
+# pytest-django runs tests with DEBUG off: encrypted fields then need a real key (the
+# fallback derived from SECRET_KEY exists only for the demo). A fixed test-only key.
+FIELD_ENCRYPTION_KEY = "GzmlMZr7qWSCJM-2Rmsz9s5zYV7eulWUQ3Z0qc-Oq0c="

@@ -5,15 +5,15 @@ import io
 
 import pytest
 
-from campaigns.csvio import errors
-from campaigns.csvio.export import (
+from partnerhub.csvio import errors
+from partnerhub.csvio.export import (
     CHUNK_CHARS,
     iter_csv,
     iter_error_csv,
     neutralize,
 )
-from campaigns.csvio.pipeline import RowError, iter_batches
-from campaigns.csvio.reader import open_csv
+from partnerhub.csvio.pipeline import RowError, iter_batches
+from partnerhub.csvio.reader import open_csv
 
 
 @pytest.mark.parametrize(

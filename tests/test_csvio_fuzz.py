@@ -6,9 +6,9 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns.csvio.errors import MESSAGES, CsvError
-from campaigns.csvio.pipeline import iter_batches
-from campaigns.csvio.reader import open_csv
+from partnerhub.csvio.errors import MESSAGES, CsvError
+from partnerhub.csvio.pipeline import iter_batches
+from partnerhub.csvio.reader import open_csv
 
 FUZZ = settings(
     max_examples=400,

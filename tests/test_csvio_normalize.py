@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.csvio.normalize import (
+from partnerhub.csvio.normalize import (
     FALLBACK,
     fast_french_phone,
     normalize_email,

@@ -5,15 +5,15 @@ import random
 
 import pytest
 
-from campaigns.csvio import errors
-from campaigns.csvio.errors import CsvError
-from campaigns.csvio.pipeline import (
+from partnerhub.csvio import errors
+from partnerhub.csvio.errors import CsvError
+from partnerhub.csvio.pipeline import (
     MAX_CELL_CHARS,
     ParsedRow,
     RowError,
     iter_batches,
 )
-from campaigns.csvio.reader import open_csv
+from partnerhub.csvio.reader import open_csv
 
 
 def _run(data: bytes, **kwargs):

@@ -5,11 +5,11 @@ import io
 
 import pytest
 
-from campaigns.csvio import errors
-from campaigns.csvio.chunks import iter_chunks
-from campaigns.csvio.columns import fold_header, guess_mapping
-from campaigns.csvio.errors import CsvError
-from campaigns.csvio.reader import open_csv, parse_chunk
+from partnerhub.csvio import errors
+from partnerhub.csvio.chunks import iter_chunks
+from partnerhub.csvio.columns import fold_header, guess_mapping
+from partnerhub.csvio.errors import CsvError
+from partnerhub.csvio.reader import open_csv, parse_chunk
 
 
 def _open(data: bytes, **kwargs):

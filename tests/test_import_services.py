@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.csvio import errors
-from campaigns.csvio.export import iter_csv
 from campaigns.imports import merge, selectors, services
 from campaigns.models import Audience, ImportStatus, Recipient
+from partnerhub.csvio import errors
+from partnerhub.csvio.export import iter_csv
 from tests.import_helpers import make_csv, run_import, upload
 from unsubscribes.models import Unsubscribe
 

@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 
 from campaigns import forms as compose_forms
 from campaigns import services
-from campaigns.csvio import errors
-from campaigns.csvio.pipeline import iter_batches
-from campaigns.csvio.reader import open_csv
 from campaigns.forms import EmailDraftForm, SmsDraftForm
 from campaigns.models import Campaign, Recipient
 from campaigns.sms import GSM7_BASIC, GSM7_EXTENDED
 from partnerhub import rules
+from partnerhub.csvio import errors
+from partnerhub.csvio.pipeline import iter_batches
+from partnerhub.csvio.reader import open_csv
 from tests.campaign_factories import AccountFactory, AudienceFactory
 from unsubscribes import services as unsubscribe_services
 from unsubscribes.models import Unsubscribe

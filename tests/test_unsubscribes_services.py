@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from campaigns.csvio import CsvError
+from partnerhub.csvio import CsvError
 from unsubscribes import selectors, services
 from unsubscribes.models import Source, Unsubscribe
 

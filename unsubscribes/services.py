@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
-from campaigns.csvio.columns import fold_header
 from partnerhub import rules
 from partnerhub.audit import Action, record
 from partnerhub.clients import errors
+from partnerhub.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
+from partnerhub.csvio.columns import fold_header
 from partnerhub.rules import INVALID_EMAIL, INVALID_PHONE, UNKNOWN_CHANNEL
 
 from .models import Channel, Source, Unsubscribe

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.csvio import CsvError
-from campaigns.paging import page_of
+from partnerhub.csvio import CsvError
 from partnerhub.pages import csv_download, delimiter_from, page_context
+from partnerhub.paging import page_of
 
 from . import selectors, services
 from .forms import AddForm, FilterForm, ImportForm

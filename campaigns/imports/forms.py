@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.csvio.columns import EMAIL, FIRST_NAME, IGNORE, LAST_NAME, PHONE
 from campaigns.models import ImportMode
+from partnerhub.csvio.columns import EMAIL, FIRST_NAME, IGNORE, LAST_NAME, PHONE
 
 ENCODINGS = [
     ("", _("Detect automatically")),

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from campaigns.csvio.export import FORMULA_STARTS
 from campaigns.models import ImportMode, Recipient
+from partnerhub.csvio.export import FORMULA_STARTS
 from unsubscribes.models import Unsubscribe
 from unsubscribes.selectors import unsubscribed_addresses
 

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from campaigns.csvio import RowError
-from campaigns.csvio.columns import FIELDS
 from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
+from partnerhub.csvio import RowError
+from partnerhub.csvio.columns import FIELDS
 from unsubscribes.models import Unsubscribe
 
 from . import storage

@@ -25,8 +25,6 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.csvio import Batch, CsvError, CsvSource, iter_batches, open_csv
-from campaigns.csvio.pipeline import make_plan
 from campaigns.models import (
     Audience,
     ImportMode,
@@ -34,6 +32,8 @@ from campaigns.models import (
     Recipient,
     RecipientImport,
 )
+from partnerhub.csvio import Batch, CsvError, CsvSource, iter_batches, open_csv
+from partnerhub.csvio.pipeline import make_plan
 
 from . import selectors, storage
 from .merge import Merger, iter_prepared

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from campaigns.csvio import RowError
+from partnerhub.csvio import RowError
 
 SpoolRow = tuple[int, str | None, str | None, str, str, dict[str, str]]
 

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from campaigns.csvio import CsvError
-from campaigns.csvio.errors import ERROR_REPORT_HEADER, message_for
-from campaigns.csvio.export import error_rows
 from campaigns.models import Audience, ImportStatus, RecipientImport
-from campaigns.paging import page_of
+from partnerhub.csvio import CsvError
+from partnerhub.csvio.errors import ERROR_REPORT_HEADER, message_for
+from partnerhub.csvio.export import error_rows
 from partnerhub.pages import csv_download, delimiter_from, page_context
+from partnerhub.paging import page_of
 
 from . import selectors, services, storage
 from .forms import MappingForm, UploadForm

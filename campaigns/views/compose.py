@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import nh3
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partnerhub.clients import errors
+from partnerhub.html import sanitise_preview
 from partnerhub.models import ProviderAccount
 from partnerhub.pages import page_context
 
@@ -58,51 +58,6 @@ NEW_TITLES = {
 }
 TIME_ERROR_CODES = {"past", "five_minutes", "too_soon"}
 MAX_PREVIEW_BYTES = 1_000_000
-# CSS properties kept in the preview (inline styles are how emails are laid out).
-PREVIEW_STYLE_PROPERTIES = frozenset(
-    {
-        "background",
-        "background-color",
-        "border",
-        "border-bottom",
-        "border-collapse",
-        "border-color",
-        "border-left",
-        "border-radius",
-        "border-right",
-        "border-spacing",
-        "border-style",
-        "border-top",
-        "border-width",
-        "color",
-        "display",
-        "font",
-        "font-family",
-        "font-size",
-        "font-style",
-        "font-weight",
-        "height",
-        "letter-spacing",
-        "line-height",
-        "margin",
-        "margin-bottom",
-        "margin-left",
-        "margin-right",
-        "margin-top",
-        "max-width",
-        "min-width",
-        "padding",
-        "padding-bottom",
-        "padding-left",
-        "padding-right",
-        "padding-top",
-        "text-align",
-        "text-decoration",
-        "text-transform",
-        "vertical-align",
-        "width",
-    }
-)
 PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
     (errors.AddressUnsubscribed, _("The provider refuses: this address is on its "
                                    "unsubscribe or STOP list.")),
@@ -128,19 +83,6 @@ def provider_error_message(exc: errors.ProviderError) -> str:
         if isinstance(exc, error_type):
             return str(message) % {"detail": exc.message or exc}
     return str(exc)  # pragma: no cover - ProviderError closes the table
-
-
-def sanitise_preview(html: str) -> str:
-    """The body as the preview iframe may show it: no script, handler or form."""
-    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
-    attributes["*"] = {"style", "align", "width", "height", "bgcolor", "class"}
-    return nh3.clean(
-        html,
-        attributes=attributes,
-        filter_style_properties=set(PREVIEW_STYLE_PROPERTIES),
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
 
 
 def detail_url(campaign: Campaign) -> str:

@@ -22,11 +22,11 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from partnerhub.pages import PageMixin, csv_download, delimiter_from
+from partnerhub.paging import KnownCountPaginator
 
 from .. import selectors
 from ..filters import CampaignFilter, DeliveryFilter
 from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
-from ..paging import KnownCountPaginator
 from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
 
 VIEW_PERMISSION = "campaigns.view_campaign"

@@ -88,6 +88,10 @@ BY_TYPE: tuple[tuple[type[errors.ProviderError], Promise], ...] = (
     (errors.NotFound, _("This sub-account no longer exists at the provider.")),
     (errors.AlreadyExists, _("A sub-account with this email address already exists.")),
     (errors.RateLimited, _("Too many requests to the provider: wait a minute.")),
+    (
+        errors.ProviderBusy,
+        _("The provider is busy, so nothing was changed. Try again in a moment."),
+    ),
     (errors.UnknownOutcome, UNKNOWN_OUTCOME),
     (errors.TransportError, UNREACHABLE),
     (errors.InvalidRequest, _("The provider refused the request as invalid.")),

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns import selectors
-from campaigns.csvio.export import DELIMITERS, iter_csv
 from campaigns.models import Campaign
+from partnerhub.csvio.export import DELIMITERS, iter_csv
 
 PROGRESS_EVERY = 100_000
 

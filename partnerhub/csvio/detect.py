@@ -15,8 +15,8 @@ import io
 import re
 from typing import IO
 
-from campaigns.csvio import errors
-from campaigns.csvio.errors import CsvError
+from partnerhub.csvio import errors
+from partnerhub.csvio.errors import CsvError
 
 SAMPLE_BYTES = 64 * 1024
 SNIFF_RECORDS = 50

@@ -5,10 +5,10 @@ validated rows in file order using every core; `export.iter_csv` streams safe
 CSV downloads. The database side (dedupe, inserts, progress) lives in services.
 """
 
-from campaigns.csvio.columns import EMAIL, FIRST_NAME, IGNORE, LAST_NAME, PHONE
-from campaigns.csvio.normalize import normalize_email, normalize_phone
-from campaigns.csvio.pipeline import Batch, ParsedRow, RowError, iter_batches
-from campaigns.csvio.reader import CsvError, CsvSource, open_csv
+from partnerhub.csvio.columns import EMAIL, FIRST_NAME, IGNORE, LAST_NAME, PHONE
+from partnerhub.csvio.normalize import normalize_email, normalize_phone
+from partnerhub.csvio.pipeline import Batch, ParsedRow, RowError, iter_batches
+from partnerhub.csvio.reader import CsvError, CsvSource, open_csv
 
 __all__ = [
     "EMAIL",

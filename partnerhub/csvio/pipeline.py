@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any, NamedTuple
 
-from campaigns.csvio import errors
-from campaigns.csvio.chunks import Chunk, count_breaks
-from campaigns.csvio.columns import (
+from partnerhub.csvio import errors
+from partnerhub.csvio.chunks import Chunk, count_breaks
+from partnerhub.csvio.columns import (
     EMAIL,
     FIRST_NAME,
     IGNORE,
@@ -29,14 +29,14 @@ from campaigns.csvio.columns import (
     PHONE,
     check_mapping,
 )
-from campaigns.csvio.errors import CsvError
-from campaigns.csvio.normalize import (
+from partnerhub.csvio.errors import CsvError
+from partnerhub.csvio.normalize import (
     DEFAULT_REGION,
     has_control_characters,
     normalize_email,
     normalize_phone,
 )
-from campaigns.csvio.reader import CsvSource, parse_chunk
+from partnerhub.csvio.reader import CsvSource, parse_chunk
 
 REQUIRED_CHOICES = ("email", "phone", "any")
 MAX_CELL_CHARS = 2000

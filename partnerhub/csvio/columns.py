@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from campaigns.csvio import errors
+from partnerhub.csvio import errors
 
 EMAIL = "email"
 PHONE = "phone"

@@ -20,15 +20,15 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple
 
-from campaigns.csvio import errors
-from campaigns.csvio.chunks import (
+from partnerhub.csvio import errors
+from partnerhub.csvio.chunks import (
     Chunk,
     count_breaks,
     iter_chunks,
     record_end,
 )
-from campaigns.csvio.columns import attribute_names, guess_mapping
-from campaigns.csvio.detect import (
+from partnerhub.csvio.columns import attribute_names, guess_mapping
+from partnerhub.csvio.detect import (
     SAMPLE_BYTES,
     ascii_compatible,
     choose_delimiter,
@@ -37,8 +37,8 @@ from campaigns.csvio.detect import (
     file_size,
     read_at,
 )
-from campaigns.csvio.errors import CsvError
-from campaigns.csvio.normalize import normalize_email, normalize_phone
+from partnerhub.csvio.errors import CsvError
+from partnerhub.csvio.normalize import normalize_email, normalize_phone
 
 READ_BYTES = 1024 * 1024
 MAX_HEADER_CELL = 255

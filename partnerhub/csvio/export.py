@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from campaigns.csvio import errors
+from partnerhub.csvio import errors
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The delimiters a user may ask for, by name or as the character itself
