@@ -183,13 +183,16 @@ def _backoff(checks: int) -> timedelta:
     return timedelta(seconds=min(first * 2**checks, settings.PEC_REFRESH_MAX_SECONDS))
 
 
-def send_refresh(*, send: PecSend, now: datetime | None = None) -> RefreshOutcome:
+def send_refresh(
+    *, send: PecSend, now: datetime | None = None, interactive: bool = False
+) -> RefreshOutcome:
     """Fetch the receipts of one send, store the new ones, derive its state."""
     if not send.provider_code:
         raise PecActionRefused(_("This PEC has no code yet: nothing to check."))
     now = now or timezone.now()
     try:
-        status = PecGateway.for_mailbox(send.mailbox).get_send(
+        gateway = PecGateway.for_mailbox(send.mailbox, interactive=interactive)
+        status = gateway.get_send(
             code=send.provider_code, expected_recipients=len(send.recipients)
         )
     except errors.ProviderError as exc:
@@ -237,35 +240,46 @@ def sends_refresh_due(*, now: datetime | None = None, limit: int = 200) -> int:
     return refreshed
 
 
-def send_delete_at_provider(*, send: PecSend) -> None:
+def send_delete_at_provider(*, send: PecSend, interactive: bool = False) -> None:
     """DELETE /send/{code}: the mailbox copies go, the stored receipts stay."""
     if not send.provider_code:
         raise PecActionRefused(_("This PEC has no code: nothing to delete."))
     # already gone at the provider (404): the outcome is the same
     with contextlib.suppress(errors.NotFound):
-        PecGateway.for_mailbox(send.mailbox).delete_send(code=send.provider_code)
+        gateway = PecGateway.for_mailbox(send.mailbox, interactive=interactive)
+        gateway.delete_send(code=send.provider_code)
     send.deleted_at_provider = timezone.now()
     send.save(update_fields=["deleted_at_provider"])
 
 
 # --- inbox and quota -----------------------------------------------------------------
-def inbox_list(*, mailbox: PecMailbox, page: int = 1, search: str = "") -> InboxPage:
-    return PecGateway.for_mailbox(mailbox).list_inbox(
+def inbox_list(
+    *, mailbox: PecMailbox, page: int = 1, search: str = "", interactive: bool = False
+) -> InboxPage:
+    return PecGateway.for_mailbox(mailbox, interactive=interactive).list_inbox(
         page=max(1, page), search=search.strip() or None
     )
 
 
-def inbox_read(*, mailbox: PecMailbox, message_id: int) -> InboxMessage:
-    return PecGateway.for_mailbox(mailbox).get_message(message_id=message_id)
+def inbox_read(
+    *, mailbox: PecMailbox, message_id: int, interactive: bool = False
+) -> InboxMessage:
+    gateway = PecGateway.for_mailbox(mailbox, interactive=interactive)
+    return gateway.get_message(message_id=message_id)
 
 
-def inbox_delete(*, mailbox: PecMailbox, message_id: int) -> None:
-    PecGateway.for_mailbox(mailbox).delete_message(message_id=message_id)
+def inbox_delete(
+    *, mailbox: PecMailbox, message_id: int, interactive: bool = False
+) -> None:
+    gateway = PecGateway.for_mailbox(mailbox, interactive=interactive)
+    gateway.delete_message(message_id=message_id)
 
 
-def mailbox_refresh_quota(*, mailbox: PecMailbox) -> PecMailbox:
+def mailbox_refresh_quota(
+    *, mailbox: PecMailbox, interactive: bool = False
+) -> PecMailbox:
     """GET /quota/INBOX, stored on the mailbox for the gauge."""
-    quota = PecGateway.for_mailbox(mailbox).get_quota()
+    quota = PecGateway.for_mailbox(mailbox, interactive=interactive).get_quota()
     mailbox.quota_usage = quota.usage
     mailbox.quota_limit = quota.limit
     mailbox.quota_checked_at = timezone.now()
