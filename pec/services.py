@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.views.compose import sanitise_preview
 from partnerhub.clients import errors
 from partnerhub.clients.pecmassiva import InboxMessage, InboxPage, PecAttachment
 
@@ -52,7 +53,8 @@ def send_draft(
         mailbox=mailbox,
         recipients=list(recipients),
         subject=subject,
-        body_html=body_html,
+        # what the preview showed is what leaves: the email compose's sanitiser
+        body_html=sanitise_preview(body_html),
         created_by=user,
     )
     for upload in files:
@@ -132,6 +134,29 @@ def send_dispatch(*, send_id: int) -> PecSend:
         send.next_check_at = now + _backoff(0)
         send.save()
     return send
+
+
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def sends_recover_stalled(*, now: datetime | None = None) -> int:
+    """Sends a lost task left behind: queued ones are queued again (the claim keeps
+    them from leaving twice); one stuck `submitting` may have left: `unknown`."""
+    now = now or timezone.now()
+    queued = PecSend.objects.filter(
+        status=DispatchStatus.QUEUED, confirmed_at__lt=now - STALLED_AFTER
+    ).values_list("pk", flat=True)
+    for send_id in queued:
+        enqueue_send(send_id)
+    stuck = PecSend.objects.filter(
+        status=DispatchStatus.SUBMITTING, submitted_at__lt=now - STALLED_AFTER
+    )
+    for send in stuck:
+        with transaction.atomic():
+            locked = PecSend.objects.select_for_update().get(pk=send.pk)
+            if locked.status == DispatchStatus.SUBMITTING:
+                _record(locked, DispatchStatus.UNKNOWN, "worker_stopped", "", "")
+    return len(queued) + len(stuck)
 
 
 def _record(send: PecSend, status: str, code: str, message: str, detail: str) -> None:
