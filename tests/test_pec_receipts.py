@@ -118,6 +118,14 @@ TWO = ["a@pec.example.it", "b@pec.example.it"]
             PecState.ACCEPTED,
             "delivered",
         ),
+        (
+            [
+                wire(ReceiptType.ACCEPTANCE, 0),
+                wire(ReceiptType.DELIVERY_TIMEOUT, 12 * 60, TWO[0]),  # warning only
+            ],
+            PecState.ACCEPTED,
+            "delayed",
+        ),
         ([wire(ReceiptType.NON_ACCEPTANCE, 0)], PecState.NOT_ACCEPTED, "not_accepted"),
     ],
 )
