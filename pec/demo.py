@@ -76,6 +76,7 @@ def _send(box: PecMailbox, user: object, subject: str, to: list[str], ago: timed
         sent_at=at if status == DispatchStatus.SENT else None,
     )
     PecSend.objects.filter(pk=send.pk).update(created_at=at)
+    send.created_at = at  # later saves write the in-memory value back
     return send
 
 

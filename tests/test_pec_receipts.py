@@ -326,3 +326,4 @@ def test_demo_seed_gives_the_pec_login_a_mailbox_with_sends_in_several_states():
     warned = box.sends.get(subject="Notifica atto di precetto")
     assert warned.receipts.filter(kind="preavviso-errore-consegna").exists()
     assert box.sends.filter(next_check_at__isnull=False).count() == 0
+    assert all(s.created_at == s.confirmed_at for s in box.sends.all())
