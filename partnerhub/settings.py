@@ -188,7 +188,7 @@ PROVIDER_TIMEOUT = (
 
 # --- PEC (pec app) ------------------------------------------------------------
 # Seconds between two PEC Massiva requests with one token (1 req/s plus a margin).
-PEC_MIN_INTERVAL_SECONDS = env.float("PEC_MIN_INTERVAL_SECONDS", default=1.1)
+PEC_MIN_INTERVAL_SECONDS = env.float("PEC_MIN_INTERVAL_SECONDS", default=1.2)
 PEC_RATE_LIMIT_RETRIES = env.int("PEC_RATE_LIMIT_RETRIES", default=20)
 # A page waits at most this long for its slot (queued sends go first).
 PEC_INTERACTIVE_MAX_WAIT_SECONDS = env.float(

@@ -105,11 +105,17 @@ def burst(sandbox, tmp_path: Path, redis_url: str = "") -> list[dict]:
         subprocess.Popen([*run, "work", str(k)], cwd=ROOT, env=env) for k in (0, 1)
     ]
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
-    return [r for r in sandbox.requests("pec", "/send") if r["method"] == "POST"]
+    everything = sandbox.requests()
+    sends = [r for r in sandbox.requests("pec", "/send") if r["method"] == "POST"]
+    if len(sends) != 20:  # say what else reached the sandbox meanwhile
+        print([(r["seq"], r["provider"], r["method"], r["path"], r["status"])
+               for r in everything])  # fmt: skip
+    return sends
 
 
 def assert_paced(requests: list[dict]) -> None:
-    assert len(requests) == 20
+    seen = [(r["seq"], round(r["time"] % 1000, 3), r["status"]) for r in requests]
+    assert len(requests) == 20, seen
     assert [r["status"] for r in requests] == [201] * 20  # none refused
     times = sorted(r["time"] for r in requests)
     gaps = [b - a for a, b in itertools.pairwise(times)]
