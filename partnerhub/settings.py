@@ -243,8 +243,12 @@ PROVIDER_INTERACTIVE_TIMEOUT = env.float("PROVIDER_INTERACTIVE_TIMEOUT", default
 
 # --- PEC (pec app) ------------------------------------------------------------
 # Seconds between two PEC Massiva requests with one token (1 req/s plus a margin).
-PEC_MIN_INTERVAL_SECONDS = env.float("PEC_MIN_INTERVAL_SECONDS", default=1.1)
+PEC_MIN_INTERVAL_SECONDS = env.float("PEC_MIN_INTERVAL_SECONDS", default=1.2)
 PEC_RATE_LIMIT_RETRIES = env.int("PEC_RATE_LIMIT_RETRIES", default=20)
+# A page waits at most this long for its slot (queued sends go first).
+PEC_INTERACTIVE_MAX_WAIT_SECONDS = env.float(
+    "PEC_INTERACTIVE_MAX_WAIT_SECONDS", default=8.0
+)
 PEC_READ_ATTEMPTS = env.int("PEC_READ_ATTEMPTS", default=3)
 PEC_READ_RETRY_SECONDS = env.float("PEC_READ_RETRY_SECONDS", default=1.0)
 # Unit of the quota figures (the OAS says megabytes, the numbers look like KiB).

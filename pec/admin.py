@@ -10,8 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+from partnerhub import roles
 
 from .models import PecMailbox, PecReceipt, PecSend
 from .selectors import sees_every_mailbox
@@ -34,6 +38,17 @@ class MailboxForm(forms.ModelForm):
     class Meta:
         model = PecMailbox
         fields = ["label", "username", "password", "operators"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = capfirst(self.fields["password"].label)
+        # only PEC operators can be granted a mailbox (Admins see every box anyway)
+        self.fields["operators"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=roles.PEC_OPERATORS)
+            .order_by("username")
+            .distinct()
+        )
 
     def clean_password(self) -> str:
         value = self.cleaned_data.get("password") or ""

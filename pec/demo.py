@@ -76,6 +76,7 @@ def _send(box: PecMailbox, user: object, subject: str, to: list[str], ago: timed
         sent_at=at if status == DispatchStatus.SENT else None,
     )
     PecSend.objects.filter(pk=send.pk).update(created_at=at)
+    send.created_at = at  # later saves write the in-memory value back
     return send
 
 
@@ -140,6 +141,33 @@ def _demo_sends(box: PecMailbox, user: object) -> None:
                   "202612020714383")  # fmt: skip
     _accept(three)
     _settle(three)
+
+    court = ["cancelleria@pec.tribunale.example.it"]
+    late = _send(box, user, "Notifica atto di precetto", court,
+                 timedelta(hours=13), "202612011305104")  # fmt: skip
+    at = _accept(late)
+    warning = (
+        f"Avviso di mancata consegna per superamento dei tempi massimi previsti\n\n"
+        f"Il giorno {_stamp(at + timedelta(hours=12))} nel messaggio "
+        f'"{late.subject}" proveniente da\n"{box.username}" ed indirizzato a\n'
+        f'"{late.recipients[0]}" non è pervenuta entro 12 ore la ricevuta di '
+        "consegna.\nLa consegna potrebbe ancora avvenire entro 24 ore."
+    )
+    _receipt(late, ReceiptKind.DELIVERY_TIMEOUT,
+             "AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO",
+             at + timedelta(hours=12), warning, late.recipients[0])  # fmt: skip
+    _settle(late)
+
+    virus = _send(box, user, "Invio documentazione tecnica", ["tecnico@pec.esempio.it"],
+                  timedelta(hours=30), "202611301005125")  # fmt: skip
+    text = (
+        f"Avviso di non accettazione per virus\n\nIl giorno {_stamp(virus.sent_at)} "
+        f'nel messaggio\n"{virus.subject}" è stato rilevato un virus: il messaggio '
+        "non è stato accettato."
+    )
+    _receipt(virus, ReceiptKind.NON_ACCEPTANCE, "AVVISO DI NON ACCETTAZIONE PER VIRUS",
+             virus.sent_at, text)  # fmt: skip
+    _settle(virus)
 
     four = _send(box, user, "Sollecito di pagamento - pratica 8812",
                  ["recupero@pec.esempio.it"], timedelta(minutes=40), "",

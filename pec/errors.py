@@ -21,8 +21,13 @@ class PecActionRefused(Exception):
         self.message = message
 
 
+class PecPacingBusy(errors.RateLimited):
+    """Our own limiter: a page would wait too long behind queued requests."""
+
+
 # Most specific first: the first matching type gives the code.
 CODES: tuple[tuple[type[errors.ProviderError], str], ...] = (
+    (PecPacingBusy, "pacing"),
     (errors.UnknownOutcome, "unknown_outcome"),
     (errors.InvalidApiKey, "credentials"),
     (errors.InsufficientCredits, "credit"),
@@ -64,6 +69,10 @@ def message_for(code: str, detail: str = "") -> str:
         "invalid": _(
             "PEC Massiva refused the request as invalid (%(detail)s): check the "
             "recipients, the subject, the body and the attachments."
+        ),
+        "pacing": _(
+            "Other PEC requests are queued for this PEC Massiva account (one per "
+            "second): try again in a few seconds."
         ),
         "rate_limited": _(
             "PEC Massiva is busy (too many requests): try again in a minute."

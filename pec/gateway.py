@@ -28,7 +28,8 @@ from partnerhub.clients.pecmassiva import (
     Quota,
 )
 
-from .limiter import shared_limiter
+from .errors import PecPacingBusy
+from .limiter import LimiterBusy, shared_limiter
 
 if TYPE_CHECKING:
     from .models import PecMailbox
@@ -52,17 +53,24 @@ class PecGateway:
         client: PecMassivaClient,
         *,
         sleep: Callable[[float], None] | None = None,
+        max_wait: float | None = None,
     ) -> None:
         self.client = client
         self.limiter = shared_limiter()
+        self.max_wait = max_wait
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     @classmethod
-    def for_mailbox(cls, mailbox: PecMailbox) -> PecGateway:
+    def for_mailbox(
+        cls, mailbox: PecMailbox, *, interactive: bool = False
+    ) -> PecGateway:
+        """A gateway for one mailbox; `interactive` (a page waiting) caps the wait
+        for a slot, so a burst of queued sends cannot hold a web request."""
         client = PecMassivaClient.from_settings(
             username=mailbox.username, password=mailbox.password, throttle=_Unpaced()
         )
-        return cls(client)
+        limit = settings.PEC_INTERACTIVE_MAX_WAIT_SECONDS if interactive else None
+        return cls(client, max_wait=limit)
 
     # --- the operations the pages use ----------------------------------------------
     def send(
@@ -112,7 +120,10 @@ class PecGateway:
         rate_limited = 0
         failures = 0
         while True:
-            self.limiter.wait(self.client.token_key)
+            try:
+                self.limiter.wait(self.client.token_key, self.max_wait)
+            except LimiterBusy as exc:
+                raise PecPacingBusy(str(exc), provider="pecmassiva") from exc
             try:
                 return operation()
             except errors.RateLimited as exc:

@@ -3,8 +3,15 @@
 The provider counts requests per bearer token, so the pacing must be shared by all
 processes that hold the token: Redis when `REDIS_URL` is set (one atomic script,
 Redis' own clock), the database otherwise (one row per token, updated under a
-row lock). A caller reserves the next free slot and sleeps outside any lock, so
-callers queue in order and nobody holds a transaction while waiting.
+row lock). Two short steps, no lock held while sleeping:
+
+1. *reserve*: book the next free slot and sleep until it, so callers queue in order;
+2. *claim*: just before the request, record "one leaves now" unless the previous one
+   actually left less than an interval ago (it was late: a busy CPU oversleeps), in
+   which case wait the difference and claim again.
+
+So the spacing holds between the moments requests really leave, not only between
+booked slots.
 """
 
 from __future__ import annotations
@@ -15,6 +22,14 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
+
+
+class LimiterBusy(Exception):
+    """The next free slot is further away than the caller is willing to wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"next PEC Massiva slot in {wait:.1f} s")
+        self.wait = wait
 
 
 def min_interval() -> float:
@@ -34,8 +49,11 @@ class DatabaseLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    def reserve(self, key: str) -> float:
-        """Book the next slot for `key`; returns how long to wait for it."""
+    def reserve(self, key: str, max_wait: float | None = None) -> float:
+        """Book the next slot for `key`; returns how long to wait for it.
+
+        With `max_wait`, a slot further away is not booked: `LimiterBusy` instead.
+        """
         from .models import PecRateSlot
 
         interval = min_interval()
@@ -43,23 +61,63 @@ class DatabaseLimiter:
             row, _ = PecRateSlot.objects.select_for_update().get_or_create(key=key)
             now = self._clock()
             slot = max(now, row.next_slot)
+            if max_wait is not None and slot - now > max_wait:
+                raise LimiterBusy(slot - now)
             row.next_slot = slot + interval
             row.save(update_fields=["next_slot"])
         return max(0.0, slot - now)
 
-    def wait(self, token_key: str) -> None:
-        delay = self.reserve(token_key)
-        if delay > 0:
-            self._sleep(delay)
+    def claim(self, key: str) -> float:
+        """Record a request leaving now; or the wait left if the last one is close."""
+        from .models import PecRateSlot
+
+        interval = min_interval()
+        with transaction.atomic():
+            row, _ = PecRateSlot.objects.select_for_update().get_or_create(key=key)
+            now = self._clock()
+            due = row.last_sent + interval
+            if now < due:
+                return due - now
+            row.last_sent = now
+            row.save(update_fields=["last_sent"])
+        return 0.0
+
+    def wait(self, token_key: str, max_wait: float | None = None) -> None:
+        delay = self.reserve(token_key, max_wait)
+        while True:
+            if delay > 0:
+                self._sleep(delay)
+            delay = self.claim(token_key)
+            if delay <= 0:
+                return
 
 
-# KEYS[1] = slot key; ARGV[1] = interval in microseconds. Returns the wait in µs.
+# KEYS[1] = last-sent key; ARGV[1] = interval in µs. Returns the wait left in µs
+# (0: claimed, the request may leave now).
+_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local interval = tonumber(ARGV[1])
+if now < last + interval then
+  return last + interval - now
+end
+redis.call('SET', KEYS[1], tostring(now), 'PX', math.ceil(interval / 1000) + 60000)
+return 0
+"""
+
+# KEYS[1] = slot key; ARGV[1] = interval, ARGV[2] = max wait (-1: none), in µs.
+# Returns the wait in µs, or -(wait) - 1 when it exceeds the max (nothing booked).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, nxt)
 local interval = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+if max_wait >= 0 and slot - now > max_wait then
+  return -(slot - now) - 1
+end
 local ttl = math.ceil(interval / 1000) + 60000
 redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', ttl)
 return slot - now
@@ -76,17 +134,32 @@ class RedisLimiter:
 
         self._redis = redis.Redis.from_url(url)
         self._script = self._redis.register_script(_RESERVE)
+        self._claim = self._redis.register_script(_CLAIM)
         self._sleep = sleep
 
-    def reserve(self, key: str) -> float:
+    def reserve(self, key: str, max_wait: float | None = None) -> float:
         interval_us = int(min_interval() * 1_000_000)
-        waited = self._script(keys=["partnerhub:" + key], args=[interval_us])
-        return max(0.0, int(waited) / 1_000_000)
+        limit_us = -1 if max_wait is None else int(max_wait * 1_000_000)
+        waited = int(
+            self._script(keys=["partnerhub:" + key], args=[interval_us, limit_us])
+        )
+        if waited < 0:
+            raise LimiterBusy((-waited - 1) / 1_000_000)
+        return waited / 1_000_000
 
-    def wait(self, token_key: str) -> None:
-        delay = self.reserve(token_key)
-        if delay > 0:
-            self._sleep(delay)
+    def claim(self, key: str) -> float:
+        interval_us = int(min_interval() * 1_000_000)
+        left = int(self._claim(keys=["partnerhub:sent:" + key], args=[interval_us]))
+        return left / 1_000_000
+
+    def wait(self, token_key: str, max_wait: float | None = None) -> None:
+        delay = self.reserve(token_key, max_wait)
+        while True:
+            if delay > 0:
+                self._sleep(delay)
+            delay = self.claim(token_key)
+            if delay <= 0:
+                return
 
 
 @cache

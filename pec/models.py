@@ -257,10 +257,11 @@ class PecReceipt(models.Model):
 
 
 class PecRateSlot(models.Model):
-    """Next free request slot per token key (database limiter; see limiter.py)."""
+    """Next free slot and last request per token key (database limiter, limiter.py)."""
 
     key = models.CharField(max_length=80, unique=True)
     next_slot = models.FloatField(default=0.0)
+    last_sent = models.FloatField(default=0.0)
 
     class Meta:
         verbose_name = _("PEC rate slot")

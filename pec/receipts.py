@@ -78,9 +78,17 @@ def apply_state(send: PecSend) -> None:
 
 
 def recipient_states(send: PecSend) -> list[tuple[str, str]]:
-    """(address, state) per recipient, as far as the receipts name them."""
+    """(address, state) per recipient, as far as the receipts name them.
+
+    "delayed" is a recipient with the 12 h warning and no outcome yet.
+    """
     delivered = set(send.delivered_to)
     failed = set(send.not_delivered_to)
+    warned = set(
+        send.receipts.filter(kind=ReceiptKind.DELIVERY_TIMEOUT).values_list(
+            "recipient", flat=True
+        )
+    )
     rows = []
     for address in send.recipients:
         key = address.lower()
@@ -90,6 +98,8 @@ def recipient_states(send: PecSend) -> list[tuple[str, str]]:
             rows.append((address, PecState.DELIVERED.value))
         elif key in failed:
             rows.append((address, PecState.NOT_DELIVERED.value))
+        elif key in warned:
+            rows.append((address, "delayed"))
         elif send.accepted_at:
             rows.append((address, PecState.ACCEPTED.value))
         else:

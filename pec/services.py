@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.views.compose import sanitise_preview
 from partnerhub.clients import errors
 from partnerhub.clients.pecmassiva import InboxMessage, InboxPage, PecAttachment
 
@@ -52,7 +53,8 @@ def send_draft(
         mailbox=mailbox,
         recipients=list(recipients),
         subject=subject,
-        body_html=body_html,
+        # what the preview showed is what leaves: the email compose's sanitiser
+        body_html=sanitise_preview(body_html),
         created_by=user,
     )
     for upload in files:
@@ -134,6 +136,29 @@ def send_dispatch(*, send_id: int) -> PecSend:
     return send
 
 
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def sends_recover_stalled(*, now: datetime | None = None) -> int:
+    """Sends a lost task left behind: queued ones are queued again (the claim keeps
+    them from leaving twice); one stuck `submitting` may have left: `unknown`."""
+    now = now or timezone.now()
+    queued = PecSend.objects.filter(
+        status=DispatchStatus.QUEUED, confirmed_at__lt=now - STALLED_AFTER
+    ).values_list("pk", flat=True)
+    for send_id in queued:
+        enqueue_send(send_id)
+    stuck = PecSend.objects.filter(
+        status=DispatchStatus.SUBMITTING, submitted_at__lt=now - STALLED_AFTER
+    )
+    for send in stuck:
+        with transaction.atomic():
+            locked = PecSend.objects.select_for_update().get(pk=send.pk)
+            if locked.status == DispatchStatus.SUBMITTING:
+                _record(locked, DispatchStatus.UNKNOWN, "worker_stopped", "", "")
+    return len(queued) + len(stuck)
+
+
 def _record(send: PecSend, status: str, code: str, message: str, detail: str) -> None:
     """Store a failure as a code and the provider's words (see errors.message_for)."""
     send.status = status
@@ -183,13 +208,16 @@ def _backoff(checks: int) -> timedelta:
     return timedelta(seconds=min(first * 2**checks, settings.PEC_REFRESH_MAX_SECONDS))
 
 
-def send_refresh(*, send: PecSend, now: datetime | None = None) -> RefreshOutcome:
+def send_refresh(
+    *, send: PecSend, now: datetime | None = None, interactive: bool = False
+) -> RefreshOutcome:
     """Fetch the receipts of one send, store the new ones, derive its state."""
     if not send.provider_code:
         raise PecActionRefused(_("This PEC has no code yet: nothing to check."))
     now = now or timezone.now()
     try:
-        status = PecGateway.for_mailbox(send.mailbox).get_send(
+        gateway = PecGateway.for_mailbox(send.mailbox, interactive=interactive)
+        status = gateway.get_send(
             code=send.provider_code, expected_recipients=len(send.recipients)
         )
     except errors.ProviderError as exc:
@@ -237,35 +265,46 @@ def sends_refresh_due(*, now: datetime | None = None, limit: int = 200) -> int:
     return refreshed
 
 
-def send_delete_at_provider(*, send: PecSend) -> None:
+def send_delete_at_provider(*, send: PecSend, interactive: bool = False) -> None:
     """DELETE /send/{code}: the mailbox copies go, the stored receipts stay."""
     if not send.provider_code:
         raise PecActionRefused(_("This PEC has no code: nothing to delete."))
     # already gone at the provider (404): the outcome is the same
     with contextlib.suppress(errors.NotFound):
-        PecGateway.for_mailbox(send.mailbox).delete_send(code=send.provider_code)
+        gateway = PecGateway.for_mailbox(send.mailbox, interactive=interactive)
+        gateway.delete_send(code=send.provider_code)
     send.deleted_at_provider = timezone.now()
     send.save(update_fields=["deleted_at_provider"])
 
 
 # --- inbox and quota -----------------------------------------------------------------
-def inbox_list(*, mailbox: PecMailbox, page: int = 1, search: str = "") -> InboxPage:
-    return PecGateway.for_mailbox(mailbox).list_inbox(
+def inbox_list(
+    *, mailbox: PecMailbox, page: int = 1, search: str = "", interactive: bool = False
+) -> InboxPage:
+    return PecGateway.for_mailbox(mailbox, interactive=interactive).list_inbox(
         page=max(1, page), search=search.strip() or None
     )
 
 
-def inbox_read(*, mailbox: PecMailbox, message_id: int) -> InboxMessage:
-    return PecGateway.for_mailbox(mailbox).get_message(message_id=message_id)
+def inbox_read(
+    *, mailbox: PecMailbox, message_id: int, interactive: bool = False
+) -> InboxMessage:
+    gateway = PecGateway.for_mailbox(mailbox, interactive=interactive)
+    return gateway.get_message(message_id=message_id)
 
 
-def inbox_delete(*, mailbox: PecMailbox, message_id: int) -> None:
-    PecGateway.for_mailbox(mailbox).delete_message(message_id=message_id)
+def inbox_delete(
+    *, mailbox: PecMailbox, message_id: int, interactive: bool = False
+) -> None:
+    gateway = PecGateway.for_mailbox(mailbox, interactive=interactive)
+    gateway.delete_message(message_id=message_id)
 
 
-def mailbox_refresh_quota(*, mailbox: PecMailbox) -> PecMailbox:
+def mailbox_refresh_quota(
+    *, mailbox: PecMailbox, interactive: bool = False
+) -> PecMailbox:
     """GET /quota/INBOX, stored on the mailbox for the gauge."""
-    quota = PecGateway.for_mailbox(mailbox).get_quota()
+    quota = PecGateway.for_mailbox(mailbox, interactive=interactive).get_quota()
     mailbox.quota_usage = quota.usage
     mailbox.quota_limit = quota.limit
     mailbox.quota_checked_at = timezone.now()

@@ -19,6 +19,8 @@ def send_pec(send_id: int) -> str:
 
 
 def refresh_pec_receipts() -> int:
-    """Periodic: fetch receipts of the sends whose next check is due, and quotas."""
+    """Periodic: fetch receipts of the sends whose next check is due, and quotas;
+    recover sends whose task was lost."""
+    services.sends_recover_stalled()
     services.mailboxes_refresh_stale_quotas()
     return services.sends_refresh_due()

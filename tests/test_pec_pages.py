@@ -30,6 +30,17 @@ def box(operator):
     return mailbox(operators=[operator])
 
 
+def pdf_text(pdf: bytes) -> bytes:
+    """The page streams of a ReportLab PDF (ASCII85 + Flate), concatenated."""
+    import base64
+    import zlib
+
+    chunks = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
+    return b"".join(
+        zlib.decompress(base64.a85decode(c.strip(), adobe=True)) for c in chunks
+    )
+
+
 def compose(client, box, **overrides):
     data = {
         "mailbox": box.pk,
@@ -130,6 +141,10 @@ def test_exports_pdf_and_json(
     pdf = client.get(f"/pec/sends/{send.pk}/receipts.pdf")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 2000
+    text = pdf_text(pdf.content)
+    assert (
+        b"Ricevuta di avvenuta consegna" in text and send.provider_code.encode() in text
+    )
     data = json.loads(client.get(f"/pec/sends/{send.pk}/receipts.json").content)
     kinds = [r["type"] for r in data["receipts"]]
     assert kinds == ["accettazione", "avvenuta-consegna", "avvenuta-consegna"]

@@ -4,6 +4,8 @@ Marketing none (403), and the PEC section shows only to those allowed."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pec.models import DispatchStatus, PecSend
@@ -150,3 +152,12 @@ def test_mailbox_admin_is_for_admins_and_never_shows_the_password(
     assert response.status_code == 302
     world["a"].refresh_from_db()
     assert world["a"].label == "Renamed" and world["a"].password == "demo-password"
+
+
+def test_only_pec_operators_can_be_granted_a_mailbox(
+    client, world, admins_user, marketing_user
+) -> None:
+    client.force_login(admins_user)
+    html = client.get(f"/admin/pec/pecmailbox/{world['a'].pk}/change/").content
+    options = set(re.findall(rb'<option value="\d+"[^>]*>([^<]+)</option>', html))
+    assert options == {b"alice", b"bob"}

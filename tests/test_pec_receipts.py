@@ -118,6 +118,14 @@ TWO = ["a@pec.example.it", "b@pec.example.it"]
             PecState.ACCEPTED,
             "delivered",
         ),
+        (
+            [
+                wire(ReceiptType.ACCEPTANCE, 0),
+                wire(ReceiptType.DELIVERY_TIMEOUT, 12 * 60, TWO[0]),  # warning only
+            ],
+            PecState.ACCEPTED,
+            "delayed",
+        ),
         ([wire(ReceiptType.NON_ACCEPTANCE, 0)], PecState.NOT_ACCEPTED, "not_accepted"),
     ],
 )
@@ -285,3 +293,37 @@ def test_twelve_hour_warning_is_emailed_to_the_mailbox_operators(mailoutbox) -> 
     assert notify_alarming(send, alarming) == 1
     assert mailoutbox[0].to == ["bob@example.fr"]
     assert "maximum time exceeded" in mailoutbox[0].subject
+
+
+def test_pec_refresh_all_checks_every_open_send(
+    pec_live, django_capture_on_commit_callbacks, capsys
+) -> None:
+    send = confirm_and_send(draft(mailbox()), django_capture_on_commit_callbacks)
+    pec_live.advance(pec_live.settle_seconds + 1)
+    call_command("pec_refresh", "--all")
+    assert f"#{send.pk} {send.provider_code}: delivered" in capsys.readouterr().out
+
+
+def test_demo_seed_gives_the_pec_login_a_mailbox_with_sends_in_several_states():
+    from partnerhub.demo_data import ensure_demo_logins
+    from pec import demo
+
+    ensure_demo_logins()
+    demo.seed()
+    demo.seed()  # idempotent
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="pec")
+    [box] = user.pec_mailboxes.all()
+    states = {(s.status, s.state) for s in box.sends.all()}
+    assert states == {
+        ("sent", "delivered"),
+        ("sent", "partially_delivered"),
+        ("sent", "accepted"),
+        ("sent", "not_accepted"),
+        ("unknown", "submitted"),
+    }
+    warned = box.sends.get(subject="Notifica atto di precetto")
+    assert warned.receipts.filter(kind="preavviso-errore-consegna").exists()
+    assert box.sends.filter(next_check_at__isnull=False).count() == 0
+    assert all(s.created_at == s.confirmed_at for s in box.sends.all())

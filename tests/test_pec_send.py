@@ -158,3 +158,37 @@ def test_unreachable_provider_means_not_sent(
     send = confirm_and_send(draft(mailbox()), django_capture_on_commit_callbacks)
     assert send.status == DispatchStatus.FAILED
     assert "could not be reached" in send.problem
+
+
+def test_stalled_sends_are_recovered_without_a_second_request(
+    pec_live, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = timezone.now() - timedelta(hours=1)
+    lost = draft(mailbox())
+    stuck = draft(lost.mailbox)
+    PecSend.objects.filter(pk=lost.pk).update(status="queued", confirmed_at=old)
+    PecSend.objects.filter(pk=stuck.pk).update(status="submitting", submitted_at=old)
+    assert services.sends_recover_stalled() == 2
+    lost.refresh_from_db()
+    stuck.refresh_from_db()
+    assert lost.status == DispatchStatus.SENT  # queued again (tasks run inline here)
+    assert (
+        stuck.status == DispatchStatus.UNKNOWN and stuck.error_code == "worker_stopped"
+    )
+    assert len(sends_at_sandbox(pec_live)) == 1
+
+
+def test_the_body_sent_is_the_sanitised_one(
+    pec_live, django_capture_on_commit_callbacks
+) -> None:
+    send = services.send_draft(
+        mailbox=mailbox(), user=None, recipients=["a@pec.example.it"], subject="S",
+        body_html="<p onclick='x()'>Ciao</p><script>alert(1)</script>",
+    )  # fmt: skip
+    confirm_and_send(send, django_capture_on_commit_callbacks)
+    [request] = sends_at_sandbox(pec_live)
+    assert request["body"]["body"] == "<p>Ciao</p>"

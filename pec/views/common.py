@@ -23,6 +23,7 @@ STATE_TONES = {
     "partially_delivered": "warning",
     "not_delivered": "danger",
     "not_accepted": "danger",
+    "delayed": "warning",
 }
 STATUS_TONES = {
     "draft": "muted",

@@ -30,7 +30,7 @@ def refresh_quota_if_stale(request: HttpRequest, box: PecMailbox) -> None:
     if checked and timezone.now() - checked < QUOTA_STALE_AFTER:
         return
     try:
-        services.mailbox_refresh_quota(mailbox=box)
+        services.mailbox_refresh_quota(mailbox=box, interactive=True)
     except errors.ProviderError as exc:
         messages.warning(request, _("Quota not updated: %s") % error_message(exc))
 
@@ -46,7 +46,9 @@ def inbox(request: HttpRequest, pk: int) -> HttpResponse:
     refresh_quota_if_stale(request, box)
     page, problem, detail = None, "", ""
     try:
-        page = services.inbox_list(mailbox=box, page=page_number, search=search)
+        page = services.inbox_list(
+            mailbox=box, page=page_number, search=search, interactive=True
+        )
     except errors.ProviderError as exc:
         problem, detail = error_message(exc), error_detail(exc)
     context = pec_context(
@@ -69,7 +71,9 @@ def inbox(request: HttpRequest, pk: int) -> HttpResponse:
 def message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     box = selectors.mailbox_for(request.user, pk)
     try:
-        found = services.inbox_read(mailbox=box, message_id=message_id)
+        found = services.inbox_read(
+            mailbox=box, message_id=message_id, interactive=True
+        )
     except errors.NotFound:
         messages.error(request, _("This message is no longer in the mailbox."))
         return redirect("pec:inbox", pk=box.pk)
@@ -94,14 +98,16 @@ def message_delete(request: HttpRequest, pk: int, message_id: int) -> HttpRespon
     back = reverse("pec:inbox", args=[box.pk])
     if request.method == "POST":
         try:
-            services.inbox_delete(mailbox=box, message_id=message_id)
+            services.inbox_delete(mailbox=box, message_id=message_id, interactive=True)
         except errors.ProviderError as exc:
             messages.error(request, error_message(exc))
         else:
             messages.success(request, _("The message was deleted from the mailbox."))
         return redirect(back)
     try:
-        found = services.inbox_read(mailbox=box, message_id=message_id)
+        found = services.inbox_read(
+            mailbox=box, message_id=message_id, interactive=True
+        )
     except errors.ProviderError as exc:
         messages.error(request, error_message(exc))
         return redirect(back)

@@ -64,7 +64,7 @@ def mailbox(request: HttpRequest, pk: int) -> HttpResponse:
 def quota_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     box = selectors.mailbox_for(request.user, pk)
     try:
-        services.mailbox_refresh_quota(mailbox=box)
+        services.mailbox_refresh_quota(mailbox=box, interactive=True)
     except ProviderError as exc:
         messages.error(request, error_message(exc))
     else:

@@ -129,7 +129,7 @@ def send_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def send_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     send = selectors.send_for(request.user, pk)
     try:
-        outcome = services.send_refresh(send=send)
+        outcome = services.send_refresh(send=send, interactive=True)
     except PecActionRefused as exc:
         messages.error(request, exc.message)
         return redirect("pec:send", pk=send.pk)
@@ -173,7 +173,7 @@ def send_delete(request: HttpRequest, pk: int) -> HttpResponse:
     send = selectors.send_for(request.user, pk)
     if request.method == "POST":
         try:
-            services.send_delete_at_provider(send=send)
+            services.send_delete_at_provider(send=send, interactive=True)
         except PecActionRefused as exc:
             messages.error(request, exc.message)
         except ProviderError as exc:
