@@ -99,6 +99,16 @@ def main() -> int:
     os.environ.update(DEBUG="0", SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.setdefault("SECRET_KEY", "page-benchmark-" + os.urandom(16).hex())
     common.configure(args.database_url)
+    from django.conf import settings
+
+    # No collectstatic for a benchmark: plain static storage (the production
+    # manifest only maps names) before anything reads it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection

@@ -247,7 +247,7 @@ def test_test_sms_to_a_stop_listed_number_typed_06_needs_confirmation(
             sent.append(address)
             return "msg-1"
 
-    monkeypatch.setattr(services, "adapter_for", lambda c: Recording())
+    monkeypatch.setattr(services, "adapter_for", lambda c, **kw: Recording())
     post = {
         "name": campaign.name,
         "account": campaign.account_id,
