@@ -37,4 +37,6 @@ def assert_counters_agree() -> None:
         stored_cost = (
             None if stored.cost is None else stored.cost.quantize(counters.COST_STEP)
         )
-        assert stored_cost == cost, f"campaign {campaign_id} cost {stored_cost} != {cost}"
+        assert stored_cost == cost, (
+            f"campaign {campaign_id} cost {stored_cost} != {cost}"
+        )
