@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('unsubscribes', '0002_sync_state_and_replies'),
+        ("unsubscribes", "0002_sync_state_and_replies"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='unsubscribe',
-            index=models.Index(fields=['created_at', 'id'], name='unsub_created_id_idx'),
+            model_name="unsubscribe",
+            index=models.Index(
+                fields=["created_at", "id"], name="unsub_created_id_idx"
+            ),
         ),
     ]
