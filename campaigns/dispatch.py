@@ -534,13 +534,9 @@ def _provider_failed(exc: errors.ProviderError) -> str:
 def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
     now = timezone.now()
     size = max(batch.size, 1)
-    # Rounded here as the row keeps it, so the counters add exactly what is stored
-    # (SQLite would otherwise keep 0.1666… and PostgreSQL round it its own way).
-    unit_cost = (
-        counters.stored_cost(accepted.cost / size)
-        if accepted.cost is not None
-        else None
-    )
+    unit_cost = None
+    if accepted.cost is not None:  # rounded here, so both databases store the same
+        unit_cost = counters.stored_cost(accepted.cost / size)
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.ACCEPTED,
         provider_message_id=accepted.message_id,
@@ -554,9 +550,7 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
         cost=unit_cost,
     )
     moved = Counter({DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done})
-    cost = None
-    if unit_cost is not None and done:
-        cost = counters.stored_cost(unit_cost) * done
+    cost = unit_cost * done if unit_cost is not None and done else None
     counters.apply(batch.campaign_id, moved, cost)
 
 
@@ -648,12 +642,14 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
                 continue
             status = _local_status(update.status)
             if _changes(current, current_raw, status, update.raw):
-                new_cost = cost if update.cost is None else update.cost
+                new_cost = cost
+                if update.cost is not None:
+                    new_cost = counters.stored_cost(update.cost)
                 changed.append((pk, status, update, new_cost))
                 moved[current] -= 1
                 moved[status] += 1
                 if new_cost is not None:
-                    cost_delta += counters.stored_cost(new_cost) - (cost or 0)
+                    cost_delta += new_cost - (cost or 0)
                     costed = True
         bulk_sql.write_statuses(changed)
         counters.apply(batch.campaign_id, moved, cost_delta if costed else None)

@@ -76,7 +76,12 @@ class Unsubscribe(models.Model):
                 fields=["channel", "address"], name="unique_unsubscribe_per_channel"
             )
         ]
-        indexes = [models.Index(fields=["created_at"], name="unsub_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="unsub_created_idx"),
+            # The list's order (newest first, id breaking ties), read backwards:
+            # without it PostgreSQL sorts the whole list for each page.
+            models.Index(fields=["created_at", "id"], name="unsub_created_id_idx"),
+        ]
         permissions = [
             ("sync_unsubscribe", _("Can sync the unsubscribe lists with providers")),
         ]

@@ -3,7 +3,7 @@ import progress, export rows and error reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
 from partnerhub.csvio import RowError
 from partnerhub.csvio.columns import FIELDS
 from unsubscribes.models import Unsubscribe
+from unsubscribes.selectors import unsubscribed_addresses
 
 from . import storage
 
@@ -61,12 +62,17 @@ def _suppressed(channel: str, field: str) -> Exists:
     )
 
 
-def audience_recipients(*, audience: Audience, search: str = "") -> QuerySet[Recipient]:
+def audience_recipients(
+    *, audience: Audience, search: str = "", flags: bool = True
+) -> QuerySet[Recipient]:
     """Recipients with `email_unsubscribed` / `phone_unsubscribed` flags.
 
     The flags are computed (Exists on the active suppression list) rather than
     stored: the list changes on its own (syncs, STOP replies), a column would go
-    stale, and dispatch checks the list at send time anyway.
+    stale, and dispatch checks the list at send time anyway. A page of a big
+    audience asks for `flags=False` and then `flag_unsubscribed` on its rows:
+    PostgreSQL plans the EXISTS for the whole audience (a hash of the entire
+    unsubscribe list, 45 ms for 100,000) even when 50 rows are shown.
     """
     qs = Recipient.objects.filter(audience=audience)
     search = search.strip()
@@ -77,10 +83,25 @@ def audience_recipients(*, audience: Audience, search: str = "") -> QuerySet[Rec
             | Q(first_name__icontains=search)
             | Q(last_name__icontains=search)
         )
+    if not flags:
+        return qs.order_by("id")
     return qs.annotate(
         email_unsubscribed=_suppressed("email", "email"),
         phone_unsubscribed=_suppressed("sms", "phone"),
     ).order_by("id")
+
+
+def flag_unsubscribed(recipients: Sequence[Recipient]) -> None:
+    """Set the two flags on a page of recipients: two indexed lookups."""
+    emails = unsubscribed_addresses(
+        channel="email", addresses=(r.email for r in recipients)
+    )
+    phones = unsubscribed_addresses(
+        channel="sms", addresses=(r.phone for r in recipients)
+    )
+    for recipient in recipients:
+        recipient.email_unsubscribed = recipient.email in emails  # type: ignore[attr-defined]
+        recipient.phone_unsubscribed = recipient.phone in phones  # type: ignore[attr-defined]
 
 
 def audience_unsubscribed_count(*, audience: Audience) -> int:

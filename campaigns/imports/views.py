@@ -52,9 +52,13 @@ def audience_list(request: HttpRequest) -> HttpResponse:
 def audience_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audience = get_object_or_404(Audience, pk=pk)
     search = request.GET.get("q", "")
-    recipients = selectors.audience_recipients(audience=audience, search=search)
+    recipients = selectors.audience_recipients(
+        audience=audience, search=search, flags=False
+    )
     size = None if search.strip() else selectors.audience_size(audience=audience)
     page = page_of(recipients, PER_PAGE, request.GET.get("page"), count=size)
+    page.object_list = list(page.object_list)
+    selectors.flag_unsubscribed(page.object_list)
     context = page_context(
         request,
         title=audience.name,
