@@ -53,7 +53,7 @@ def setup_django(mode: str, tag: str) -> None:
 
 def run_partnerhub(path: Path, workers: int) -> dict[str, float]:
     """Upload, start and run the import as the web page and task would."""
-    from campaigns.imports import services
+    from campaigns.audiences import services
     from campaigns.models import Audience, Recipient
 
     audience = Audience.objects.create(name="Benchmark")

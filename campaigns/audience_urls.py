@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from campaigns.imports import views
+from campaigns.audiences import views
 
 app_name = "audiences"
 

@@ -106,7 +106,7 @@ def campaigns_for_list() -> QuerySet[Campaign]:
     counted at most once a minute (`audience_sizes`), as a CASE on the audience:
     still sortable in SQL, and no COUNT over a million recipients per view.
     """
-    from .imports.selectors import audience_sizes
+    from .audiences.selectors import audience_sizes
 
     sizes = audience_sizes()
     audience_size = Case(

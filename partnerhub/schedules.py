@@ -45,7 +45,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     ),
     PeriodicTask(
         "fail-stale-imports",
-        "campaigns.imports.tasks.fail_stale_imports",
+        "campaigns.audiences.tasks.fail_stale_imports",
         minutes=1,
         description="Mark recipient imports whose worker died as failed.",
     ),

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from campaigns.imports import services
+from campaigns.audiences import services
 from campaigns.models import Audience, RecipientImport
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection
 
-from campaigns.imports import services
+from campaigns.audiences import services
 from campaigns.models import Audience, Recipient
 from tests.factories import PASSWORD, UserFactory
 from tests.import_helpers import make_csv

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns.imports import selectors, services
+from campaigns.audiences import selectors, services
 from campaigns.models import Audience, ImportStatus, Recipient
 from tests.import_helpers import make_csv, upload
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.imports import merge, selectors, services
+from campaigns.audiences import merge, selectors, services
 from campaigns.models import Audience, ImportStatus, Recipient
 from partnerhub.csvio import errors
 from partnerhub.csvio.export import iter_csv

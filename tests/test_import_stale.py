@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.imports import services
+from campaigns.audiences import services
 from campaigns.models import Audience, ImportStatus, RecipientImport
 from tests.import_helpers import make_csv, upload
 

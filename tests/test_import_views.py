@@ -8,7 +8,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from campaigns.imports import services
+from campaigns.audiences import services
 from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
 from tests.import_helpers import make_csv
 from unsubscribes.models import Unsubscribe

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from campaigns.imports import storage, tasks
+from campaigns.audiences import storage, tasks
 from campaigns.models import Audience, ImportStatus, RecipientImport
 from tests.import_helpers import make_csv, upload
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
-from campaigns.imports import selectors, services
+from campaigns.audiences import selectors, services
 from campaigns.models import Audience, ImportMode, ImportStatus, RecipientImport
 from partnerhub.csvio.export import DELIMITERS, iter_error_csv
 

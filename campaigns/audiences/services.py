@@ -170,7 +170,7 @@ def enqueue_import(import_id: int) -> None:
     from django_q.tasks import async_task
 
     async_task(
-        "campaigns.imports.tasks.run_recipient_import",
+        "campaigns.audiences.tasks.run_recipient_import",
         import_id,
         task_name=f"recipient-import-{import_id}",
     )
