@@ -90,7 +90,7 @@ def test_remove_with_confirmation_and_import(
     page.click("text=Yes, remove it")
     page.wait_for_selector(".messagelist")
     assert Unsubscribe.objects.active().count() == 1
-    page.select_option("#id_state", "removing")
+    page.select_option("#id_state", "removal_pending")
     page.click("text=Filter")
     assert "un@example.fr" in page.locator(".un-table tbody").inner_text()
     screenshot("unsubscribes-filtered")

@@ -132,9 +132,43 @@ def test_list_filters_and_counts():
     assert addresses(source="reply") == ["+33611111111"]
     assert addresses(search="salon") == ["a@example.fr"]
     assert addresses(search="06 11 11 11 11") == ["+33611111111"]
-    assert addresses(state="removing") == ["b@example.fr"]
+    assert addresses(state="removal_pending") == ["b@example.fr"]
     assert addresses(state="active") == ["+33611111111", "a@example.fr"]
     today = timezone.localdate()
     assert len(addresses(since=today, until=today)) == 3
     assert addresses(until=today - timedelta(days=1)) == []
     assert selectors.list_counts() == {"email": 1, "sms": 1, "removing": 1}
+
+
+def test_one_definition_of_state_for_the_row_the_filter_and_the_admin():
+    """The state was written three ways (admin column, list badge, CSV/filter)."""
+    from django.utils import timezone as tz
+
+    from unsubscribes.admin import UnsubscribeAdmin
+    from unsubscribes.models import STATE_QUERIES, UnsubscribeState
+
+    rows = {
+        UnsubscribeState.UNSYNCED: Unsubscribe.objects.create(
+            channel="email", address="new@example.fr"
+        ),
+        UnsubscribeState.SYNCED: Unsubscribe.objects.create(
+            channel="email", address="synced@example.fr", provider_id="12"
+        ),
+        UnsubscribeState.REFUSED: Unsubscribe.objects.create(
+            channel="email", address="refused@example.fr", provider_error="code 9"
+        ),
+        UnsubscribeState.REMOVING: Unsubscribe.objects.create(
+            channel="email",
+            address="gone@example.fr",
+            provider_id="13",
+            provider_error="code 9",
+            removed_at=tz.now(),
+        ),
+    }
+    admin_column = UnsubscribeAdmin(Unsubscribe, None).state
+    for state, row in rows.items():
+        assert row.state == state
+        assert admin_column(row) == row.state_label == str(state.label)
+        filtered = selectors.unsubscribes_filtered(state=state.value)
+        assert list(filtered) == [row]
+        assert list(Unsubscribe.objects.filter(STATE_QUERIES[state])) == [row]

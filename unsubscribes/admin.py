@@ -51,11 +51,7 @@ class UnsubscribeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj: Unsubscribe) -> str:
-        if obj.removed_at:
-            return str(_("removal pending"))
-        if obj.provider_error:
-            return str(_("refused by the provider"))
-        return str(_("synced")) if obj.provider_id else str(_("not yet pushed"))
+        return obj.state_label
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request)

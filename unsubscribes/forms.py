@@ -10,16 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerhub import rules
 
-from .models import Channel, Source
+from .models import Channel, Source, UnsubscribeState
 from .services import normalize_address
 
 MAX_UPLOAD = 50 * 1024 * 1024
 STATES = [
     ("", _("All")),
     ("active", _("Suppressed")),
-    ("unsynced", _("Not yet at the provider")),
-    ("removing", _("Removal pending")),
-    ("refused", _("Refused by the provider")),
+    (UnsubscribeState.UNSYNCED.value, _("Not yet at the provider")),
+    (UnsubscribeState.SYNCED.value, _("Synced with the provider")),
+    (UnsubscribeState.REMOVING.value, _("Removal pending")),
+    (UnsubscribeState.REFUSED.value, _("Refused by the provider")),
 ]
 
 

@@ -22,6 +22,27 @@ class Source(models.TextChoices):
     REPLY = "reply", _("STOP reply")
 
 
+class UnsubscribeState(models.TextChoices):
+    """Where one entry stands, defined once for the admin, the pages and the CSV."""
+
+    REMOVING = "removal_pending", _("removal pending")
+    REFUSED = "refused", _("refused by the provider")
+    SYNCED = "synced", _("synced")
+    UNSYNCED = "unsynced", _("not yet pushed")
+
+
+# Each state as a query (the filters) — the same precedence as `Unsubscribe.state`.
+_KEPT = models.Q(removed_at__isnull=True)
+STATE_QUERIES: dict[str, models.Q] = {
+    UnsubscribeState.REMOVING: models.Q(removed_at__isnull=False),
+    UnsubscribeState.REFUSED: _KEPT & ~models.Q(provider_error=""),
+    UnsubscribeState.SYNCED: _KEPT
+    & models.Q(provider_error="")
+    & ~models.Q(provider_id=""),
+    UnsubscribeState.UNSYNCED: _KEPT & models.Q(provider_error="", provider_id=""),
+}
+
+
 class UnsubscribeQuerySet(models.QuerySet):
     def active(self) -> UnsubscribeQuerySet:
         """Entries that suppress sending (a removal waiting to be pushed does not)."""
@@ -88,6 +109,21 @@ class Unsubscribe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.address}"
+
+    @property
+    def state(self) -> str:
+        """One of `UnsubscribeState` (see STATE_QUERIES for the same as queries)."""
+        if self.removed_at:
+            return UnsubscribeState.REMOVING
+        if self.provider_error:
+            return UnsubscribeState.REFUSED
+        if self.provider_id:
+            return UnsubscribeState.SYNCED
+        return UnsubscribeState.UNSYNCED
+
+    @property
+    def state_label(self) -> str:
+        return str(UnsubscribeState(self.state).label)
 
     @property
     def is_active(self) -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from partnerhub.rules import normalize_phone
 
-from .models import Channel, Unsubscribe, UnsubscribeSync
+from .models import STATE_QUERIES, Channel, Unsubscribe, UnsubscribeSync
 
 # Stay well under SQLite's bound-parameter limit whatever the batch size.
 _CHUNK = 900
@@ -94,14 +94,11 @@ def _search(text: str) -> Q:
 
 
 def _by_state(rows: QuerySet[Unsubscribe], state: str) -> QuerySet[Unsubscribe]:
+    """`active` (still suppressed: every state but a pending removal) or one state."""
     if state == "active":
         return rows.filter(removed_at__isnull=True)
-    if state == "removing":
-        return rows.filter(removed_at__isnull=False)
-    if state == "unsynced":
-        return rows.filter(removed_at__isnull=True, provider_id="", provider_error="")
-    if state == "refused":
-        return rows.exclude(provider_error="")
+    if state in STATE_QUERIES:
+        return rows.filter(STATE_QUERIES[state])
     return rows
 
 

@@ -151,7 +151,7 @@ def _export_rows(rows: Any) -> Any:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
     for row in rows.iterator(chunk_size=2000):
-        state = "removal_pending" if row.removed_at else "suppressed"
+        state = row.state
         yield (
             row.channel,
             row.address,
