@@ -47,6 +47,7 @@ class StatusUpdate:
     date: datetime | None = None
     cost: Decimal | None = None
     message_id: str = ""
+    stopped: bool = False  # stopMail / stopSMS: unsubscribed at the provider
 
 
 class ChannelAdapter(Protocol):
@@ -102,7 +103,14 @@ class EmailAdapter:
 
     def statuses(self, *, message_id: str) -> list[StatusUpdate]:
         return [
-            StatusUpdate(s.email.lower(), s.status, s.raw_status, s.date, s.cost)
+            StatusUpdate(
+                s.email.lower(),
+                s.status,
+                s.raw_status,
+                s.date,
+                s.cost,
+                stopped=s.stop_mail,
+            )
             for s in self.client.bulk_status(message_id=message_id)
         ]
 
@@ -175,6 +183,7 @@ def _sms_update(s: object) -> StatusUpdate:
         date=s.date,  # type: ignore[attr-defined]
         cost=s.cost,  # type: ignore[attr-defined]
         message_id=s.message_id,  # type: ignore[attr-defined]
+        stopped=bool(s.stop_sms),  # type: ignore[attr-defined]
     )
 
 

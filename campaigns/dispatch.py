@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from partnerhub.clients import errors, transient
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql, counters
+from . import bulk_sql, counters, signals_feed
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -653,6 +653,9 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
                     costed = True
         bulk_sql.write_statuses(changed)
         counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
+    signals_feed.feed_suppression(
+        batch.campaign, [replace(u, status=status) for _pk, status, u, _c in changed]
+    )
     return len(changed)
 
 

@@ -278,6 +278,9 @@ CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
 CAMPAIGN_SEND_ATTEMPTS = env.int("CAMPAIGN_SEND_ATTEMPTS", default=8)
 CAMPAIGN_RETRY_BASE_SECONDS = env.float("CAMPAIGN_RETRY_BASE_SECONDS", default=1.0)
 CAMPAIGN_RETRY_MAX_SECONDS = env.float("CAMPAIGN_RETRY_MAX_SECONDS", default=60.0)
+# Hard bounces (email "not delivered") of one address before it is suppressed, with
+# the reason, source "provider"; 0 turns it off. STOP flags always suppress.
+UNSUBSCRIBE_AFTER_BOUNCES = env.int("UNSUBSCRIBE_AFTER_BOUNCES", default=1)
 
 # --- recipient imports and unsubscribes ---------------------------------------
 RECIPIENT_IMPORT_MAX_BYTES = env.int(

@@ -189,6 +189,35 @@ def test_a_transient_provider_error_does_not_sink_the_campaign(
         assert sandbox.requests(provider="sms", path="/bulk-status-by-tag")
 
 
+def test_hard_bounces_and_provider_stops_feed_the_suppression_list(sandbox):
+    """`not delivered` emails and `stopSMS` numbers become unsubscribes (source
+    provider, with the reason): the next campaign skips them."""
+    from partnerhub.clients.factory import get_smspartner_client
+
+    audience = audience_with(10)
+    RecipientFactory(audience=audience, email="bounce7@example.fr")
+    email = send_now(0, audience=audience)
+    dispatch.dispatch(email.pk, **NO_WAIT)
+    sms_audience = audience_with(5)
+    stopped = sms_audience.recipients.order_by("id")[2].phone
+    get_smspartner_client().stop_add(phone_number=stopped)  # STOP at the provider
+    sms = send_now(0, channel="sms", audience=sms_audience)
+    dispatch.dispatch(sms.pk, **NO_WAIT)
+    sandbox.advance(3600)
+    services.campaign_refresh_statuses(campaign=email)
+    services.campaign_refresh_statuses(campaign=sms)
+
+    bounce = Unsubscribe.objects.get(channel="email", address="bounce7@example.fr")
+    assert (bounce.source, "Hard bounce" in bounce.reason) == ("provider", True)
+    stop = Unsubscribe.objects.get(channel="sms", address=stopped)
+    assert (stop.source, "STOP" in stop.reason) == ("provider", True)
+    assert Unsubscribe.objects.count() == 2
+    again = send_now(0, audience=audience)
+    dispatch.dispatch(again.pk, **NO_WAIT)
+    skipped = again.deliveries.get(address="bounce7@example.fr")
+    assert skipped.status == DeliveryStatus.SUPPRESSED
+
+
 def test_three_refused_addresses_do_not_sink_a_campaign(sandbox):
     """Mail Partner refuses a whole send over one invalid recipient (code 19): the
     batch is split until the three bad addresses are isolated; the 1,497 others
