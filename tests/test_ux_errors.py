@@ -37,9 +37,9 @@ def test_error_pages_speak_french(role_client, settings) -> None:
     with translation.override("fr"):
         forbidden = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         missing = client.get("/nowhere/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Vous n’avez pas accès à cette page" in forbidden
-    assert "Cette page n’existe pas" in missing
-    assert "Retour à l’accueil" in missing
+    assert "Vous n'avez pas accès à cette page" in forbidden
+    assert "Cette page n'existe pas" in missing
+    assert "Retour à l'accueil" in missing
 
 
 def test_server_error_page_renders_without_any_context() -> None:
