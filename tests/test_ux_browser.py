@@ -4,10 +4,12 @@ short; at 1440 px the tables fit."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.utils import timezone
 
-from tests.campaign_factories import CampaignFactory
+from tests.campaign_factories import AccountFactory, CampaignFactory, audience_with
 from tests.factories import PASSWORD, UserFactory
 from tests.test_campaign_pages import sent_campaign
 
@@ -64,3 +66,21 @@ def test_tables_fit_at_1440_px(page, live_server) -> None:
     assert seen["page"] <= 1440
     client_width, scroll_width, _ = seen["tables"][0]
     assert scroll_width <= client_width
+
+
+def test_review_button_follows_the_chosen_time(page, live_server) -> None:
+    account = AccountFactory(provider="mail", credits=Decimal(100))
+    campaign = CampaignFactory(account=account, audience=audience_with(44))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, live_server)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/review/")
+    button = page.locator("#confirm-button")
+    assert button.inner_text() == "Send to 44 recipients now"
+    page.check("input[name=mode][value=later]")
+    assert button.inner_text() == "Schedule the send to 44 recipients"
+    page.fill("input[name=scheduled_at]", "2030-12-02T00:30")
+    assert button.inner_text() == (
+        "Schedule the send to 44 recipients on 02/12 at 00:30"
+    )
+    page.check("input[name=mode][value=now]")
+    assert button.inner_text() == "Send to 44 recipients now"
