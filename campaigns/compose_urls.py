@@ -19,4 +19,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/test-send/", compose.campaign_test_send, name="test_send"),
     path("<int:pk>/review/", compose.campaign_review, name="review"),
     path("<int:pk>/cancel/", compose.campaign_cancel, name="cancel"),
+    path("<int:pk>/duplicate/", compose.campaign_duplicate, name="duplicate"),
 ]

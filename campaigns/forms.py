@@ -112,8 +112,12 @@ class DraftForm(forms.ModelForm):
         audience.empty_label = _("— choose an audience —")
         audience.help_text = _("Unsubscribed recipients are skipped when sending.")
         accounts = list(self.fields["account"].queryset[:2])
-        if not self.is_bound and not self.instance.pk and len(accounts) == 1:
-            self.initial.setdefault("account", accounts[0].pk)
+        if len(accounts) == 1:
+            # Nothing to choose: no blank option, so the first save cannot fail
+            # on an account left empty.
+            self.fields["account"].empty_label = None
+            if not self.is_bound and not self.instance.account_id:
+                self.initial["account"] = accounts[0].pk
 
     def draft_fields(self) -> dict[str, Any]:
         """What the draft services take (`campaign_create_draft`/`update_draft`)."""

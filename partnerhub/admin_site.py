@@ -24,5 +24,10 @@ class PartnerHubAdminSite(admin.AdminSite):
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"cards": dashboard.cards_for(request.user), **(extra_context or {})}
+        context = {
+            "cards": dashboard.cards_for(request.user),
+            "quick_actions": dashboard.actions_for(request.user),
+            "panels": dashboard.panels_for(request),
+            **(extra_context or {}),
+        }
         return super().index(request, extra_context=context)

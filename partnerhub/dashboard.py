@@ -1,7 +1,9 @@
-"""Dashboard cards shown on the admin index.
+"""Dashboard of the admin index: quick actions, panels and cards.
 
-Each app contributes cards through a function registered here; a card only shows to
-users holding its permission, so every role sees a dashboard that is theirs.
+Each app contributes through functions registered here; each only shows to users
+holding its permission, so every role sees a dashboard that is theirs. Quick
+actions are the buttons at the top (new campaign, import); panels are wider blocks
+rendered by the app's own template (the last campaigns); cards are the figures.
 """
 
 from __future__ import annotations
@@ -24,8 +26,28 @@ class Card:
     chart: str = ""  # safe HTML (a compact SVG), already escaped by its source
 
 
+@dataclass(frozen=True)
+class QuickAction:
+    label: str
+    url: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    url: str = ""  # "see all"
+    url_label: str = ""
+
+
 CardSource = Callable[[Any], list[Card]]
+ActionSource = Callable[[Any], list[QuickAction]]
+PanelSource = Callable[[Any], list[Panel]]
 _sources: list[tuple[str, CardSource]] = []
+_action_sources: list[tuple[str, ActionSource]] = []
+_panel_sources: list[tuple[str, PanelSource]] = []
 
 
 def register(permission: str) -> Callable[[CardSource], CardSource]:
@@ -36,6 +58,37 @@ def register(permission: str) -> Callable[[CardSource], CardSource]:
         return source
 
     return decorator
+
+
+def register_actions(permission: str) -> Callable[[ActionSource], ActionSource]:
+    """Decorator: `source(user)` gives quick actions to users with `permission`."""
+
+    def decorator(source: ActionSource) -> ActionSource:
+        _action_sources.append((permission, source))
+        return source
+
+    return decorator
+
+
+def register_panel(permission: str) -> Callable[[PanelSource], PanelSource]:
+    """Decorator: `source(request)` gives panels to users with `permission`."""
+
+    def decorator(source: PanelSource) -> PanelSource:
+        _panel_sources.append((permission, source))
+        return source
+
+    return decorator
+
+
+def actions_for(user: Any) -> list[QuickAction]:
+    _load_sources()
+    return [a for p, s in _action_sources if user.has_perm(p) for a in s(user)]
+
+
+def panels_for(request: Any) -> list[Panel]:
+    _load_sources()
+    user = request.user
+    return [x for p, s in _panel_sources if user.has_perm(p) for x in s(request)]
 
 
 def cards_for(user: Any) -> list[Card]:

@@ -2,7 +2,7 @@
 
 Pages render inside the admin's look (`partnerhub/page.html` extends the
 branded `admin/base_site.html`), so they need the admin site's context: the
-header, the user links and the permission-filtered sidebar.
+header and the user links (not the model sidebar: one navigation per page).
 """
 
 from __future__ import annotations
@@ -17,8 +17,17 @@ from partnerhub.csvio.export import DELIMITERS, iter_csv
 
 
 def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
-    """The admin site's context plus a page title and the page's own values."""
-    return {**admin.site.each_context(request), "title": title, **extra}
+    """The admin site's context plus a page title and the page's own values.
+
+    The product pages show one navigation, the section bar: not the admin's
+    model sidebar (`partnerhub/page.html` also empties its block).
+    """
+    return {
+        **admin.site.each_context(request),
+        "is_nav_sidebar_enabled": False,
+        "title": title,
+        **extra,
+    }
 
 
 class PageMixin:

@@ -22,7 +22,9 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partnerhub.clients import errors
@@ -386,6 +388,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
     if campaign.status != CampaignStatus.DRAFT:
         return render_locked(request, campaign)
     form = ReviewForm(request.POST if request.method == "POST" else None)
+    estimate = services.campaign_estimate(campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = queue(campaign, form.cleaned_data, actor=request.user)
@@ -403,12 +406,47 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             title=_("Review and send “%(name)s”") % {"name": campaign.name},
             campaign=campaign,
             form=form,
-            estimate=services.campaign_estimate(campaign=campaign),
+            estimate=estimate,
             problem=services.campaign_blocking_problem(campaign=campaign),
             sms=campaign_sms_length(campaign),
+            preview_html=sanitise_preview(campaign.html)
+            if campaign.channel == Channel.EMAIL
+            else "",
+            labels=confirm_labels(estimate.recipients),
+            later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
     )
+
+
+def confirm_labels(count: int) -> dict[str, str]:
+    """The final button says what will happen; compose.js fills in the date.
+
+    `later` keeps `%(date)s` and `%(time)s` for the script (dd/mm, HH:MM, Paris
+    time); `later_undated` is shown until a date is chosen, or without script.
+    """
+    number = formats.number_format(count, force_grouping=True)
+    values = {"count": number, "date": "%(date)s", "time": "%(time)s"}
+    return {
+        "now": ngettext(
+            "Send to %(count)s recipient now",
+            "Send to %(count)s recipients now",
+            count,
+        )
+        % values,
+        "later": ngettext(
+            "Schedule the send to %(count)s recipient on %(date)s at %(time)s",
+            "Schedule the send to %(count)s recipients on %(date)s at %(time)s",
+            count,
+        )
+        % values,
+        "later_undated": ngettext(
+            "Schedule the send to %(count)s recipient",
+            "Schedule the send to %(count)s recipients",
+            count,
+        )
+        % values,
+    }
 
 
 def queue(campaign: Campaign, data: dict[str, Any], *, actor: Any) -> Campaign:
@@ -479,3 +517,26 @@ def cancel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
             request, _("“%(name)s” is cancelled.") % {"name": campaign.name}
         )
     return redirect(detail_url(campaign))
+
+
+# --- duplicate ----------------------------------------------------------------
+@compose_permission
+@require_POST
+def campaign_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new draft with the same content, from a campaign in any status."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        copy = services.campaign_duplicate(campaign=campaign, actor=request.user)
+    except ValidationError as exc:
+        messages.error(
+            request,
+            _("The campaign could not be duplicated: %(reason)s")
+            % {"reason": " ".join(exc.messages)},
+        )
+        return redirect(detail_url(campaign))
+    messages.success(
+        request,
+        _("“%(name)s” is a new draft with the content of “%(original)s”: check "
+          "it, then review and send.") % {"name": copy.name, "original": campaign.name},
+    )  # fmt: skip
+    return redirect("campaigns:edit", pk=copy.pk)

@@ -224,11 +224,26 @@
   function initReview(form) {
     var fields = document.getElementById("schedule-fields");
     var radios = form.querySelectorAll("input[name=mode]");
+    var when = form.querySelector("input[name=scheduled_at]");
+    var button = document.getElementById("confirm-button");
+    function label(later) {
+      // The picker gives "YYYY-MM-DDTHH:MM" (Paris time): the button says
+      // "… on dd/mm at HH:MM".
+      var match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})/.exec(when ? when.value : "");
+      if (!later) { return button.dataset.labelNow; }
+      if (!match) { return button.dataset.labelLaterUndated; }
+      return button.dataset.labelLater
+        .replace("%(date)s", match[3] + "/" + match[2])
+        .replace("%(time)s", match[4]);
+    }
     function toggle() {
-      var later = form.querySelector("input[name=mode]:checked");
-      fields.hidden = !later || later.value !== "later";
+      var checked = form.querySelector("input[name=mode]:checked");
+      var later = !!checked && checked.value === "later";
+      fields.hidden = !later;
+      if (button) { button.textContent = label(later); }
     }
     radios.forEach(function (radio) { radio.addEventListener("change", toggle); });
+    if (when) { when.addEventListener("input", toggle); when.addEventListener("change", toggle); }
     toggle();
   }
 

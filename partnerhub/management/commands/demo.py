@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +46,8 @@ class Command(BaseCommand):
                 "The demo creates public logins (admin / partnerhub-demo): it runs "
                 "only with DEBUG=1, which scripts/run sets."
             )
+        if not options["setup_only"]:
+            self._check_ports(options["host"], options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         call_command("setup_schedules", verbosity=0)
@@ -55,6 +58,25 @@ class Command(BaseCommand):
             return
         url = f"http://{options['host']}:{options['port']}/"
         self._run(self._commands(options["host"], options["port"]), logins, url)
+
+    def _check_ports(self, host: str, port: int) -> None:
+        """A busy port stops the demo with one line saying how to pick another,
+        before anything starts (the children would die with a raw traceback)."""
+        if not port_is_free(host, port):
+            raise CommandError(
+                f"Port {port} on {host} is already in use, so the web server cannot "
+                f"start: stop what uses it, or pick another port, e.g. "
+                f"scripts/run --port {port + 1}"
+            )
+        if not settings.PARTNERHUB_SANDBOX:
+            return
+        sandbox_host, sandbox_port = settings.SANDBOX_HOST, settings.SANDBOX_PORT
+        if sandbox_port == port or not port_is_free(sandbox_host, sandbox_port):
+            raise CommandError(
+                f"Port {sandbox_port} on {sandbox_host} is already in use, so the "
+                f"provider sandbox cannot start: stop what uses it, or pick another "
+                f"port, e.g. SANDBOX_PORT={sandbox_port + 1} scripts/run"
+            )
 
     def _commands(self, host: str, port: int) -> dict[str, list[str]]:
         python = [sys.executable, "manage.py"]
@@ -130,3 +152,20 @@ class Command(BaseCommand):
             sandbox = f"http://{settings.SANDBOX_HOST}:{settings.SANDBOX_PORT}/"
             self.stdout.write(f"Provider sandbox: {sandbox}_sandbox/state")
         self.stdout.write(bar)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (as runserver binds it)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except socket.gaierror:
+        return True  # let the server report an unknown host itself
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
