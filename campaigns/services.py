@@ -164,6 +164,16 @@ def account_unit_label(*, account: ProviderAccount) -> str:
     return str(_("emails")) if account_unit(account=account) == EMAILS else "€"
 
 
+def account_credits_text(*, account: ProviderAccount) -> str:
+    """The balance as the reader's language writes it: 1 000 000 emails, 12,50 €."""
+    from django.utils.formats import number_format
+
+    if account.credits is None:
+        return ""
+    places = 0 if account_unit(account=account) == EMAILS else 2
+    return number_format(account.credits, places, use_l10n=True, force_grouping=True)
+
+
 def account_unit_price(*, account: ProviderAccount, channel: str) -> Decimal:
     """Price of one message (one SMS part) in the unit of the account's credits."""
     if channel == Channel.EMAIL and account_unit(account=account) != EMAILS:

@@ -133,7 +133,9 @@ def test_email_campaign_compose_test_schedule_cancel_then_send(
     assert "onerror" not in frame_html and "<script" not in frame_html
     assert page.locator("#preview-frame").get_attribute("sandbox") == ""
     assert page.locator("#unsubscribe-warning").is_visible()
-    assert "4 credits" in page.locator("#cost-estimate").inner_text()
+    estimate = page.locator("#cost-estimate").inner_text()
+    assert "Estimated cost: 4 emails." in estimate
+    assert "The account has 1,000 emails." in estimate  # grouped, no decimals
     screenshot("compose-email-missing-unsubscribe")
     page.locator("#id_html").press("End")
     page.click("button[data-insert='#UNSUBSCRIBE_LINK#']")

@@ -258,6 +258,9 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "units": {
             str(a.pk): services.account_unit_label(account=a) for a in accounts
         },
+        "creditsText": {
+            str(a.pk): services.account_credits_text(account=a) for a in accounts
+        },
         "text": {
             "counts": str(_("%(sendable)s recipients will receive it (%(recipients)s "
                             "in the audience, %(unsubscribed)s unsubscribed).")),

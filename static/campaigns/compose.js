@@ -89,7 +89,8 @@
       var credits = account ? config.credits[account.value] : null;
       costBox.classList.remove("ph-error");
       if (credits !== null && credits !== undefined) {
-        message += " " + fmt(text.credits, { credits: credits, unit: unit });
+        var shown = (config.creditsText && config.creditsText[chosen]) || credits;
+        message += " " + fmt(text.credits, { credits: shown, unit: unit });
         if (cost > Number(credits)) {
           message += " " + text.notEnough;
           costBox.classList.add("ph-error");
