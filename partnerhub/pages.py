@@ -8,15 +8,20 @@ header, the user links and the permission-filtered sidebar.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
 from partnerhub.csvio.export import DELIMITERS, iter_csv
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
-def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
+
+def page_context(
+    request: HttpRequest, *, title: str | StrPromise, **extra: Any
+) -> dict[str, Any]:
     """The admin site's context plus a page title and the page's own values."""
     return {**admin.site.each_context(request), "title": title, **extra}
 
