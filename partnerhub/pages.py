@@ -29,7 +29,7 @@ def page_context(
 class PageMixin:
     """For class-based views: adds `page_context` with the view's `title`."""
 
-    title: str = ""
+    title: str | StrPromise = ""
     request: HttpRequest
 
     def get_title(self) -> str:
