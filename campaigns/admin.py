@@ -108,7 +108,7 @@ class BatchInline(admin.TabularInline):
     model = DispatchBatch
     extra = 0
     can_delete = False
-    fields = [
+    readonly_fields = [
         "number",
         "status",
         "size",
@@ -117,7 +117,7 @@ class BatchInline(admin.TabularInline):
         "attempts",
         "error",
     ]
-    readonly_fields = fields
+    fields = tuple(readonly_fields)  # all shown, none editable
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -137,13 +137,14 @@ class CampaignAdminForm(forms.ModelForm):
         fields = sorted(services.DRAFT_FIELDS)
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        # `_post_clean` and `_update_errors` are Django's form hooks, not in the stubs
+        super()._post_clean()  # type: ignore[misc]
         if self.errors:
             return
         try:
             services.campaign_validate_draft(campaign=self.instance)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]
 
 
 class ScheduleForm(forms.Form):
@@ -217,7 +218,7 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = [*TRACKING_FIELDS, "campaign_page"]
     fieldsets = [
         (None, {"fields": ["campaign_page", *DRAFT_LAYOUT]}),
-        (_("Status and dates"), {"fields": TRACKING_FIELDS}),
+        (_("Status and dates"), {"fields": tuple(TRACKING_FIELDS)}),
     ]
     actions = [
         "send_now",

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -43,10 +43,7 @@ def insert_deliveries(rows: QuerySet[Any]) -> None:
     alias = router.db_for_write(Delivery)
     ops = connections[alias].ops
     select, params = rows.query.get_compiler(alias).as_sql()
-    columns = ", ".join(
-        ops.quote_name(Delivery._meta.get_field(name).column)
-        for name in SNAPSHOT_COLUMNS
-    )
+    columns = ", ".join(ops.quote_name(_column(name)) for name in SNAPSHOT_COLUMNS)
     sql = " ".join(
         [
             ops.insert_statement(on_conflict=OnConflict.IGNORE),
@@ -77,26 +74,33 @@ def write_statuses(
     connection = connections[alias]
     fields = [Delivery._meta.get_field(name) for name in STATUS_FIELDS]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{quote(_column(name))} = %s" for name in STATUS_FIELDS)
     sql = (
         f"UPDATE {quote(Delivery._meta.db_table)} SET {assignments} "  # noqa: S608
-        f"WHERE {quote(Delivery._meta.pk.column)} = %s"
+        f"WHERE {quote(_column('id'))} = %s"
     )
     params = _status_params(changed, fields, connection)
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cur:
         cur.executemany(sql, params)
 
 
+def _column(name: str) -> str:
+    """The column of a concrete Delivery field (every name used here is one)."""
+    field = Delivery._meta.get_field(name)
+    assert isinstance(field, Field) and field.column  # concrete: it has a column
+    return field.column
+
+
 def _status_params(
     changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
     fields: list[Any],
     connection: BaseDatabaseWrapper,
-) -> list[list[object]]:
+) -> list[list[Any]]:
     """One parameter row per delivery; dates repeat, so each is adapted once."""
     date_field, cost_field, updated_field = fields[2:]
     now = updated_field.get_db_prep_save(timezone.now(), connection)
     dates: dict[datetime | None, object] = {}
-    params = []
+    params: list[list[Any]] = []  # values as prepared for the database
     for pk, status, update, cost in changed:
         if update.date not in dates:
             dates[update.date] = date_field.get_db_prep_save(update.date, connection)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from partnerhub.clients import errors
 from partnerhub.clients.factory import (
@@ -23,7 +23,19 @@ from partnerhub.clients.factory import (
 from partnerhub.clients.mailpartner import MailRecipient
 
 if TYPE_CHECKING:
+    from partnerhub.clients.voicepartner import VoiceSendResult
+
     from .models import Campaign
+
+
+class _MailContent(TypedDict):
+    """What `MailPartnerClient.send` takes from the campaign."""
+
+    subject: str
+    html: str
+    text: str | None
+    sender_email: str | None
+    sender_name: str | None
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class EmailAdapter:
         )
         return BatchAccepted(message_id=result.message_id, cost=result.cost)
 
-    def _content(self) -> dict[str, str | None]:
+    def _content(self) -> _MailContent:
         c = self.campaign
         return {
             "subject": c.subject,
@@ -200,7 +212,9 @@ class VoiceAdapter:
         result = self._send([t.address for t in targets], scheduled_at)
         return BatchAccepted(message_id=result.campaign_id, cost=result.cost)
 
-    def _send(self, numbers: list[str], scheduled_at: datetime | None) -> object:
+    def _send(
+        self, numbers: list[str], scheduled_at: datetime | None
+    ) -> VoiceSendResult:
         c = self.campaign
         return self.client.tts_send(
             phone_numbers=numbers,
@@ -220,7 +234,7 @@ class VoiceAdapter:
         self.client.campaign_cancel(campaign_id=message_id)
 
     def test_send(self, *, address: str) -> str:
-        return self._send([address], None).campaign_id  # type: ignore[attr-defined]
+        return self._send([address], None).campaign_id
 
 
 ADAPTERS: dict[str, type[EmailAdapter | SmsAdapter | VoiceAdapter]] = {

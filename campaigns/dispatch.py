@@ -549,7 +549,9 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
         provider_message_id=accepted.message_id,
         cost=unit_cost,
     )
-    moved = Counter({DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done})
+    moved: Counter[str] = Counter(
+        {DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done}
+    )
     cost = unit_cost * done if unit_cost is not None and done else None
     counters.apply(batch.campaign_id, moved, cost)
 
@@ -701,6 +703,10 @@ def finish(campaign: Campaign, owner: str, failed_reason: str = "") -> None:
 def _final_status(campaign: Campaign, failed_reason: str) -> str:
     if failed_reason:
         return CampaignStatus.FAILED
-    if campaign.deferred_at_provider and campaign.scheduled_at > timezone.now():
+    if (
+        campaign.deferred_at_provider
+        and campaign.scheduled_at is not None  # deferred implies scheduled
+        and campaign.scheduled_at > timezone.now()
+    ):
         return CampaignStatus.SCHEDULED
     return CampaignStatus.SENT

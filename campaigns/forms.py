@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -26,6 +26,9 @@ from partnerhub.templatetags.credits import balance
 from .models import Audience, Campaign, Channel
 from .services import CHANNEL_PROVIDER
 from .sms import STOP_MENTION
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # The mention the operator expects at the end of a marketing SMS (providers.md §2.3,
 # `isStopSms`); older texts say "STOP au 36180", both are recognised.
@@ -47,12 +50,12 @@ VOICE_LANGUAGES = (
     ("de", _("German")),
     ("it", _("Italian")),
 )
-TEST_ADDRESS_INVALID = {
+TEST_ADDRESS_INVALID: dict[str, StrPromise] = {
     Channel.EMAIL: _("Enter a valid email address."),
     Channel.SMS: _("Enter a phone number, e.g. +33612345678 or 0612345678."),
     Channel.VOICE: _("Enter a phone number, e.g. +33612345678 or 0612345678."),
 }
-TEST_HELP = {
+TEST_HELP: dict[str, StrPromise] = {
     Channel.EMAIL: _(
         "Sent through the provider with the tag “test” and “[TEST]” before the "
         "subject; not counted in the campaign. Uses the content as saved."
@@ -100,22 +103,24 @@ class DraftForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["name", "account", "audience"]
-        help_texts = {
+        help_texts: dict[str, str | StrPromise] = {
             "name": _("For you and your colleagues; recipients never see it."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts_for(self.channel)
-        audience = self.fields["audience"]
+        # both are ModelChoiceFields (foreign keys); `fields` is typed as plain `Field`
+        account = cast(forms.ModelChoiceField, self.fields["account"])
+        account.queryset = accounts_for(self.channel)
+        audience = cast(forms.ModelChoiceField, self.fields["audience"])
         audience.queryset = Audience.objects.order_by("name")
         audience.empty_label = _("— choose an audience —")
         audience.help_text = _("Unsubscribed recipients are skipped when sending.")
-        accounts = list(self.fields["account"].queryset[:2])
+        accounts = list(account.queryset[:2])
         if len(accounts) == 1:
             # Nothing to choose: no blank option, so the first save cannot fail
             # on an account left empty.
-            self.fields["account"].empty_label = None
+            account.empty_label = None
             if not self.is_bound and not self.instance.account_id:
                 self.initial["account"] = accounts[0].pk
 
@@ -221,6 +226,7 @@ class SmsDraftForm(DraftForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
         text = STOP_AT_END.sub("", data.get("text") or "").rstrip()
         if text and data.get("add_stop"):
             text = f"{text} {STOP_MENTION}"
@@ -262,11 +268,12 @@ class VoiceDraftForm(DraftForm):
         current = self.instance.voice_audio_token
         if current and current not in dict(choices):
             choices.append((current, current))
-        self.fields["voice_audio_token"].choices = choices
+        cast(forms.ChoiceField, self.fields["voice_audio_token"]).choices = choices
         self.audio_files_available = audio_files is not None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
         if not (data.get("text") or "").strip() and not data.get("voice_audio_token"):
             raise ValidationError(
                 {"text": _("Write a text to read aloud or choose an audio file.")}
@@ -355,6 +362,7 @@ class ReviewForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
         later = data.get("mode") == SendMode.LATER
         if later and not data.get("scheduled_at") and "scheduled_at" not in self.errors:
             self.add_error("scheduled_at", _("Choose a date and time."))
@@ -368,7 +376,7 @@ class CancelForm(forms.Form):
     )
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's `ValidationError` on the form, by field when it says so."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():

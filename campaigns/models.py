@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -191,10 +193,11 @@ class Campaign(models.Model):
 
     def clean(self) -> None:
         """The sender rule of the channel (`partnerhub.rules`)."""
-        check = {
+        checks: dict[str, Callable[[str], None]] = {
             Channel.EMAIL: rules.validate_email_sender,
             Channel.SMS: rules.validate_sms_sender,
-        }.get(self.channel)
+        }
+        check = checks.get(self.channel)
         if check is not None and self.sender:
             try:
                 check(self.sender)

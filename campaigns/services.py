@@ -8,12 +8,14 @@ provider errors. Provider calls never run inside a database transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +49,12 @@ from .models import (
 from .sms import sms_length
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrPromise
+
+    # Who acts: `request.user` on the pages and in the admin, None for PartnerHub
+    # itself; `record` writes an anonymous user as no one.
+    Actor = User | AnonymousUser | None
 
 NOT_DRAFT = _("Only a draft campaign can be scheduled or sent.")
 EMPTY_AUDIENCE = _("The audience has no recipient reachable on this channel.")
@@ -68,7 +75,7 @@ CANCEL_REFUSED = {
         "The provider refuses: less than 5 minutes before the scheduled time."
     ),
 }
-INCOMPLETE_CONTENT = {
+INCOMPLETE_CONTENT: dict[str, StrPromise] = {
     Channel.EMAIL: _("An email needs a subject and an HTML body."),
     Channel.SMS: _("An SMS needs a text."),
     Channel.VOICE: _("A voice message needs a text or an audio file."),
@@ -83,7 +90,11 @@ TEST_ADDRESS_UNSUBSCRIBED = _(
 )
 
 # Which provider serves each channel (a campaign's account must be of it).
-CHANNEL_PROVIDER = {Channel.EMAIL: "mail", Channel.SMS: "sms", Channel.VOICE: "voice"}
+CHANNEL_PROVIDER: dict[str, str] = {
+    Channel.EMAIL: "mail",
+    Channel.SMS: "sms",
+    Channel.VOICE: "voice",
+}
 # What a draft may change; everything else (status, schedule, leases) belongs to
 # the send/schedule/dispatch services.
 DRAFT_FIELDS = frozenset(
@@ -194,7 +205,7 @@ def campaign_create_draft(
     name: str,
     account: ProviderAccount,
     audience: Audience,
-    created_by: AbstractBaseUser | None = None,
+    created_by: Actor = None,
     **content: str,
 ) -> Campaign:
     """A new draft: checked like a campaign about to be reviewed, never sent."""
@@ -203,7 +214,8 @@ def campaign_create_draft(
         name=name,
         account=account,
         audience=audience,
-        created_by=created_by,
+        # the author is a signed-in user; PartnerHub itself (anonymous) is no one
+        created_by=created_by if isinstance(created_by, User) else None,
     )
     _apply_draft_fields(campaign, content)
     _validate_draft(campaign)
@@ -214,7 +226,7 @@ def campaign_create_draft(
 
 @transaction.atomic
 def campaign_update_draft(
-    *, campaign: Campaign, actor: AbstractBaseUser | None = None, **fields: object
+    *, campaign: Campaign, actor: Actor = None, **fields: object
 ) -> Campaign:
     """Change a draft's content; a campaign already queued or sent stays as it is."""
     campaign = _locked_draft(campaign)
@@ -253,9 +265,7 @@ def campaign_validate_draft(*, campaign: Campaign) -> None:
 COPY_NAME = _("%(name)s (copy)")
 
 
-def campaign_duplicate(
-    *, campaign: Campaign, actor: AbstractBaseUser | None = None
-) -> Campaign:
+def campaign_duplicate(*, campaign: Campaign, actor: Actor = None) -> Campaign:
     """A new draft with the same content, whatever the original's status."""
     fields = {name: getattr(campaign, name) for name in DRAFT_FIELDS}
     name = str(COPY_NAME % {"name": campaign.name})
@@ -274,16 +284,14 @@ def campaign_duplicate(
 
 
 @transaction.atomic
-def campaign_delete_draft(
-    *, campaign: Campaign, actor: AbstractBaseUser | None = None
-) -> None:
+def campaign_delete_draft(*, campaign: Campaign, actor: Actor = None) -> None:
     """Delete a draft; anything scheduled or sent is kept with its deliveries."""
     campaign = _locked_draft(campaign)
     record(action=Action.CAMPAIGN_DELETED, actor=actor, target=campaign)
     campaign.delete()
 
 
-def _apply_draft_fields(campaign: Campaign, fields: dict[str, object]) -> None:
+def _apply_draft_fields(campaign: Campaign, fields: Mapping[str, object]) -> None:
     unknown = set(fields) - DRAFT_FIELDS
     if unknown:
         raise TypeError(f"not draft fields: {sorted(unknown)}")
@@ -379,12 +387,12 @@ def _validate_ready(campaign: Campaign) -> Estimate:
 
 
 def _validate_content(campaign: Campaign) -> None:
-    complete = {
+    by_channel: dict[str, bool] = {
         Channel.EMAIL: bool(campaign.subject and campaign.html),
         Channel.SMS: bool(campaign.text.strip()),
         Channel.VOICE: bool(campaign.text.strip() or campaign.voice_audio_token),
-    }[campaign.channel]
-    if not complete:
+    }
+    if not by_channel[campaign.channel]:
         raise ValidationError(INCOMPLETE_CONTENT[campaign.channel], code="content")
     if campaign.channel == Channel.SMS:
         if sms_length(campaign.text).too_long:
@@ -408,16 +416,14 @@ def campaign_schedule(
     campaign: Campaign,
     scheduled_at: datetime,
     deferred_at_provider: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
 ) -> Campaign:
     """Plan a draft for later; a deferred one is handed to the provider right away."""
     _validate_time(scheduled_at, deferred=deferred_at_provider)
     return _queue(campaign, scheduled_at, deferred=deferred_at_provider, actor=actor)
 
 
-def campaign_send(
-    *, campaign: Campaign, actor: AbstractBaseUser | None = None
-) -> Campaign:
+def campaign_send(*, campaign: Campaign, actor: Actor = None) -> Campaign:
     """Send a draft now: queued for the worker once this transaction commits."""
     return _queue(campaign, timezone.now(), deferred=False, actor=actor, now=True)
 
@@ -428,7 +434,7 @@ def _queue(
     when: datetime,
     *,
     deferred: bool,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     now: bool = False,
 ) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -465,9 +471,7 @@ class CancelOutcome:
     refusals: tuple[str, ...]
 
 
-def campaign_cancel(
-    *, campaign: Campaign, actor: AbstractBaseUser | None = None
-) -> CancelOutcome:
+def campaign_cancel(*, campaign: Campaign, actor: Actor = None) -> CancelOutcome:
     """Cancel a scheduled campaign, at the provider too if it was handed over deferred.
 
     A campaign still waiting locally is cancelled by a compare-and-set, so the worker
@@ -569,7 +573,7 @@ def _batch_statuses(
 
 def _settle_if_done(campaign: Campaign, *, has_statuses: bool) -> None:
     """Settled: nothing left open, or the 48 h window is over (then `unknown`)."""
-    open_states = [DeliveryStatus.PENDING, DeliveryStatus.ACCEPTED]
+    open_states: list[str] = [DeliveryStatus.PENDING, DeliveryStatus.ACCEPTED]
     if not has_statuses:
         open_states = [DeliveryStatus.PENDING]
     still_open = Delivery.objects.filter(campaign=campaign, status__in=open_states)
@@ -719,9 +723,7 @@ def campaigns_mark_deferred_sent() -> int:
 
 
 @transaction.atomic
-def audience_save(
-    *, audience: Audience, actor: AbstractBaseUser | None = None
-) -> Audience:
+def audience_save(*, audience: Audience, actor: Actor = None) -> Audience:
     """Create or rename an audience (its recipients come by import or one by one)."""
     audience.full_clean()
     audience.save()
@@ -730,9 +732,7 @@ def audience_save(
 
 
 @transaction.atomic
-def audience_delete(
-    *, audience: Audience, actor: AbstractBaseUser | None = None
-) -> None:
+def audience_delete(*, audience: Audience, actor: Actor = None) -> None:
     """Delete an audience and its recipients; one used by a campaign is protected."""
     record(
         action=Action.AUDIENCE_DELETED,
@@ -744,9 +744,7 @@ def audience_delete(
 
 
 @transaction.atomic
-def recipient_save(
-    *, recipient: Recipient, actor: AbstractBaseUser | None = None
-) -> Recipient:
+def recipient_save(*, recipient: Recipient, actor: Actor = None) -> Recipient:
     """Create or change one recipient, addresses normalised by `Recipient.clean()`."""
     recipient.full_clean()
     recipient.save()
@@ -760,9 +758,7 @@ def recipient_save(
 
 
 @transaction.atomic
-def recipient_delete(
-    *, recipient: Recipient, actor: AbstractBaseUser | None = None
-) -> None:
+def recipient_delete(*, recipient: Recipient, actor: Actor = None) -> None:
     record(
         action=Action.RECIPIENT_DELETED,
         actor=actor,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import django_tables2 as tables
 from django.db import models
@@ -14,7 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 
-CAMPAIGN_BADGES = {
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Costed(TypedDict):
+    """What `selectors.campaigns_for_list` annotates on each campaign."""
+
+    actual_cost: Decimal | None
+
+
+CAMPAIGN_BADGES: dict[str, str] = {
     CampaignStatus.DRAFT: "ph-badge-muted",
     CampaignStatus.SCHEDULED: "",
     CampaignStatus.SENDING: "ph-badge-warning",
@@ -22,7 +32,7 @@ CAMPAIGN_BADGES = {
     CampaignStatus.CANCELLED: "ph-badge-muted",
     CampaignStatus.FAILED: "ph-badge-danger",
 }
-DELIVERY_BADGES = {
+DELIVERY_BADGES: dict[str, str] = {
     DeliveryStatus.PENDING: "ph-badge-muted",
     DeliveryStatus.ACCEPTED: "",
     DeliveryStatus.DELIVERED: "ph-badge-ok",
@@ -127,7 +137,7 @@ class CampaignTable(tables.Table):
             return "—"
         return formats.number_format(round(value, 1), 1, use_l10n=True) + " %"
 
-    def render_actual_cost(self, record: Campaign) -> str:
+    def render_actual_cost(self, record: WithAnnotations[Campaign, _Costed]) -> str:
         if record.actual_cost is None and record.estimated_cost is not None:
             return str(
                 _("≈ %(cost)s (estimate)") % {"cost": money(record.estimated_cost)}

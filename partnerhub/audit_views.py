@@ -14,7 +14,7 @@ from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,7 +118,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered entries as CSV (`?delimiter=comma|tab|semicolon`)."""
     _form, rows = _filtered(request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -100,7 +100,7 @@ def reencrypt_all() -> int:
     done = 0
     for model, name in encrypted_fields():
         # Cast to plain text: the column as stored, without `from_db_value`.
-        raw = model.objects.annotate(raw=Cast(name, models.TextField()))
+        raw = model._default_manager.annotate(raw=Cast(name, models.TextField()))
         for pk, value in raw.values_list("pk", "raw").iterator():
             if not value or not value.startswith(PREFIX):
                 continue
@@ -110,6 +110,6 @@ def reencrypt_all() -> int:
                 raise ImproperlyConfigured(
                     f"{model._meta.label} #{pk}: no configured key decrypts it."
                 ) from exc
-            model.objects.filter(pk=pk).update(**{name: PREFIX + token})
+            model._default_manager.filter(pk=pk).update(**{name: PREFIX + token})
             done += 1
     return done

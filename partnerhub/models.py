@@ -20,7 +20,7 @@ class Provider(models.TextChoices):
 
 # Which setting holds each provider's main key and URL (the main account's key is
 # never stored: it comes from the environment).
-MAIN_KEY_SETTINGS = {
+MAIN_KEY_SETTINGS: dict[str, tuple[str, str]] = {
     Provider.MAIL: ("MAILPARTNER_API_KEY", "MAILPARTNER_API_URL"),
     Provider.SMS: ("SMSPARTNER_API_KEY", "SMSPARTNER_API_URL"),
     Provider.VOICE: ("VOICEPARTNER_API_KEY", "VOICEPARTNER_API_URL"),

@@ -8,15 +8,20 @@ header and the user links (not the model sidebar: one navigation per page).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
 from partnerhub.csvio.export import DELIMITERS, iter_csv
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
-def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str, Any]:
+
+def page_context(
+    request: HttpRequest, *, title: str | StrPromise, **extra: Any
+) -> dict[str, Any]:
     """The admin site's context plus a page title and the page's own values.
 
     The product pages show one navigation, the section bar: not the admin's
@@ -33,7 +38,7 @@ def page_context(request: HttpRequest, *, title: str, **extra: Any) -> dict[str,
 class PageMixin:
     """For class-based views: adds `page_context` with the view's `title`."""
 
-    title: str = ""
+    title: str | StrPromise = ""
     request: HttpRequest
 
     def get_title(self) -> str:

@@ -55,7 +55,8 @@ class KnownCountPaginator(Paginator):
         rows: Any = list(backwards)[::-1]
         if isinstance(self.object_list, BoundRows):
             rows = BoundRows(rows, self.object_list.table)
-        return self._get_page(rows, number, self)
+        # `Paginator._get_page` (Django's own hook for page classes) is not in the stubs
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 def page_of(

@@ -97,6 +97,8 @@ def _french_validity() -> re.Pattern[str] | None:
     every number goes through the library (slower, still right).
     """
     meta = PhoneMetadata.metadata_for_region("FR")
+    if meta is None or meta.general_desc is None:  # no French metadata: unsafe
+        return None
     general = meta.general_desc
     safe = (
         meta.country_code == 33

@@ -36,10 +36,10 @@ def _read_credits(account: ProviderAccount) -> tuple[Decimal | None, str]:
         value = me.credit_mail if me.credit_mail is not None else me.balance
         return (Decimal(value) if value is not None else None), "emails"
     if account.provider == Provider.SMS:
-        me = factory.get_smspartner_client(account).me()
-        return me.balance, me.currency or "EUR"
-    me = factory.get_voicepartner_client(account).me()
-    return me.credit, me.currency or "EUR"
+        sms = factory.get_smspartner_client(account).me()
+        return sms.balance, sms.currency or "EUR"
+    voice = factory.get_voicepartner_client(account).me()
+    return voice.credit, voice.currency or "EUR"
 
 
 def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:

@@ -6,7 +6,7 @@ PEC pages, which filter by mailbox grant (the admin would not).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -43,7 +43,7 @@ class MailboxForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["password"].label = capfirst(self.fields["password"].label)
         # only PEC operators can be granted a mailbox (Admins see every box anyway)
-        self.fields["operators"].queryset = (
+        cast(forms.ModelMultipleChoiceField, self.fields["operators"]).queryset = (
             get_user_model()
             .objects.filter(groups__name=roles.PEC_OPERATORS)
             .order_by("username")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,6 +18,9 @@ from django.utils import timezone
 
 from .models import DispatchStatus, PecMailbox, PecReceipt, PecSend, ReceiptKind
 from .receipts import apply_state
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DEMO_BOXES = (
     ("Studio — PEC principale", "demo@pecmassiva.com", "demo-password", True),
@@ -59,8 +63,9 @@ def _receipt(
     )
 
 
-def _send(box: PecMailbox, user: object, subject: str, to: list[str], ago: timedelta,
-          code: str, status: str = DispatchStatus.SENT) -> PecSend:  # fmt: skip
+def _send(box: PecMailbox, user: User | None, subject: str, to: list[str],
+          ago: timedelta, code: str,
+          status: str = DispatchStatus.SENT) -> PecSend:  # fmt: skip
     at = timezone.now() - ago
     send = PecSend.objects.create(
         mailbox=box,
@@ -118,7 +123,7 @@ def _settle(send: PecSend) -> None:
     send.save()
 
 
-def _demo_sends(box: PecMailbox, user: object) -> None:
+def _demo_sends(box: PecMailbox, user: User | None) -> None:
     day = timedelta(days=1)
     rossi = ["amministrazione@pec.ferramentarossi.it", "legale@pec.ferramentarossi.it"]
     one = _send(box, user, "Diffida ad adempiere - contratto n. 118/2024", rossi,
@@ -160,6 +165,7 @@ def _demo_sends(box: PecMailbox, user: object) -> None:
 
     virus = _send(box, user, "Invio documentazione tecnica", ["tecnico@pec.esempio.it"],
                   timedelta(hours=30), "202611301005125")  # fmt: skip
+    assert virus.sent_at is not None  # _send stamps sent_at on a SENT send
     text = (
         f"Avviso di non accettazione per virus\n\nIl giorno {_stamp(virus.sent_at)} "
         f'nel messaggio\n"{virus.subject}" è stato rilevato un virus: il messaggio '

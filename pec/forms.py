@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -110,7 +110,8 @@ class ComposeForm(forms.Form):
         self, *args: Any, mailboxes: QuerySet[PecMailbox], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mailbox"].queryset = mailboxes
+        # declared as a ModelChoiceField above; `fields` is typed as plain `Field`
+        cast(forms.ModelChoiceField, self.fields["mailbox"]).queryset = mailboxes
         limit = filesizeformat(settings.PEC_MAX_ATTACHMENTS_BYTES)
         self.fields["attachments"].help_text = _(
             "Allowed: %(types)s. At most %(limit)s in total; files travel base64-"

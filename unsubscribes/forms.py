@@ -74,6 +74,7 @@ class AddForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
         if data.get("channel") and data.get("address"):
             try:
                 data["address"] = normalize_address(

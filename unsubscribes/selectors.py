@@ -71,7 +71,7 @@ def unsubscribes_filtered(
     until: date | None = None,
 ) -> QuerySet[Unsubscribe]:
     """The list page's rows (and its export), newest first."""
-    rows = Unsubscribe.objects.all()
+    rows: QuerySet[Unsubscribe] = Unsubscribe.objects.all()
     if search:
         rows = rows.filter(_search(search))
     if channel:

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -134,7 +140,7 @@ def unsubscribe_import(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("unsubscribes.view_unsubscribe", raise_exception=True)
-def unsubscribe_export(request: HttpRequest) -> HttpResponse:
+def unsubscribe_export(request: HttpRequest) -> StreamingHttpResponse:
     form = FilterForm(request.GET or None)
     rows = selectors.unsubscribes_filtered(**(form.filters() if form.is_bound else {}))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -190,7 +190,10 @@ class Merger:
     ) -> tuple[list[SpoolRow], list[SpoolRow], list[str], list[str]]:
         """(rows with unseen addresses, other rows, addresses to look up)."""
         known, add = self.known, self.known.add
-        fresh, rest, emails, phones = [], [], [], []
+        fresh: list[SpoolRow] = []
+        rest: list[SpoolRow] = []
+        emails: list[str] = []
+        phones: list[str] = []
         for row in rows:
             email, phone = row[1], row[2]
             seen = False
@@ -286,7 +289,8 @@ class Merger:
 
     def _count_unsubscribed(self, targets: list[_Target]) -> None:
         """Recipients of this import whose email or phone is suppressed."""
-        emails = phones = frozenset()
+        emails: set[str] | frozenset[str] = frozenset()
+        phones: set[str] | frozenset[str] = frozenset()
         if self.suppressing["email"]:
             emails = unsubscribed_addresses(
                 channel="email", addresses=(t.email for t in targets)
@@ -309,7 +313,7 @@ class Merger:
             if t.dirty and t.id is not None
         }.values()
         for target in changed:
-            if target.id < self.first_new_id:
+            if target.id is not None and target.id < self.first_new_id:  # see above
                 self.counts.updated_ids.add(target.id)
         _insert(self.audience_id, created)
         _update(changed, now)

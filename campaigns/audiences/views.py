@@ -13,9 +13,10 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -72,7 +73,7 @@ def audience_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required(EXPORT, raise_exception=True)
-def audience_export(request: HttpRequest, pk: int) -> HttpResponse:
+def audience_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     audience = get_object_or_404(Audience, pk=pk)
     header, rows = selectors.audience_export_rows(audience=audience)
     return csv_download(
@@ -93,6 +94,7 @@ class _SizeLimit(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
+            assert self.request is not None  # given to __init__
             self.request.upload_too_large = True  # type: ignore[attr-defined]
             raise StopUpload(connection_reset=False)
         return raw_data
@@ -115,7 +117,7 @@ def _import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if getattr(request, "upload_too_large", False):
-            form = UploadForm(request.POST, {})
+            form = UploadForm(request.POST, MultiValueDict())
             form.is_valid()  # the file field is missing: replace its error
             form.errors.pop("file", None)
             form.add_error("file", services.too_large_error())
@@ -257,7 +259,7 @@ def _failure_message(imp: RecipientImport) -> Any:
 
 
 @permission_required(IMPORT, raise_exception=True)
-def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     imp = _import(request, pk)
     problems = selectors.import_errors(recipient_import=imp)
     return csv_download(

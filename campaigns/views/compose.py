@@ -8,8 +8,9 @@ needs both `campaigns.add_campaign` and `campaigns.change_campaign` (403 without
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -50,10 +51,13 @@ from ..models import Audience, Campaign, CampaignStatus, Channel
 from ..selectors import campaign_audience_counts
 from ..sms import MAX_PARTS, STOP_MENTION
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 COMPOSE_PERMISSIONS = ("campaigns.add_campaign", "campaigns.change_campaign")
 compose_permission = permission_required(COMPOSE_PERMISSIONS, raise_exception=True)
 
-NEW_TITLES = {
+NEW_TITLES: dict[str, StrPromise] = {
     Channel.EMAIL: _("New email campaign"),
     Channel.SMS: _("New SMS campaign"),
     Channel.VOICE: _("New voice campaign"),
@@ -192,7 +196,7 @@ def render_compose(
     status: int = 200,
 ) -> HttpResponse:
     if campaign is None:
-        title = NEW_TITLES[channel]
+        title: str | StrPromise = NEW_TITLES[channel]
     else:
         title = _("Edit “%(name)s”") % {"name": campaign.name}
     context = page_context(
@@ -237,7 +241,9 @@ def audience_counts(audience: Audience, channel: str) -> dict[str, int]:
 
 def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
     """What compose.js needs: endpoints, prices, credits and its sentences."""
-    accounts = form.fields["account"].queryset
+    # a foreign key: a ModelChoiceField (`fields` is typed as plain `Field`)
+    accounts = cast(forms.ModelChoiceField, form.fields["account"]).queryset
+    assert accounts is not None  # DraftForm.__init__ sets it (`accounts_for`)
     return {
         "channel": channel,
         "previewUrl": reverse("campaigns:preview"),
@@ -336,7 +342,7 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     form = draft_form(request, campaign)
     test_form = TestSendForm(request.POST, channel=campaign.channel, prefix="test")
 
-    def again(message: str) -> HttpResponse:
+    def again(message: str | StrPromise) -> HttpResponse:
         messages.error(request, message)
         return render_compose(
             request, form, campaign=campaign, channel=campaign.channel,

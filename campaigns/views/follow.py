@@ -7,12 +7,13 @@ Views stay thin: reads come from `campaigns.selectors`, tables and filters from
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -28,6 +29,9 @@ from .. import selectors
 from ..filters import CampaignFilter, DeliveryFilter
 from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
 from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 VIEW_PERMISSION = "campaigns.view_campaign"
 
@@ -160,7 +164,7 @@ def timeline(campaign: Campaign) -> list[tuple[Any, Any]]:
 
     entries = list(entries_for(campaign))
     told = {entry.action for entry in entries}
-    steps = [
+    steps: list[tuple[str | StrPromise, datetime | None]] = [
         (_("Scheduled for"), campaign.scheduled_at),
         (_("Dispatch started"), campaign.dispatch_started_at),
         (_("Dispatched"), campaign.dispatched_at),
@@ -218,7 +222,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The campaign's deliveries as streamed CSV (`?delimiter=comma|tab|semicolon`)."""
     campaign = get_object_or_404(Campaign, pk=pk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

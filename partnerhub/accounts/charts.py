@@ -8,7 +8,7 @@ conveyed by the picture alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -102,10 +102,10 @@ def _rows(
     snaps: list[tuple[datetime, Decimal]], moves: list[CreditMove]
 ) -> list[DayRow]:
     zone = timezone.get_current_timezone()
-    last: dict[object, tuple[datetime, Decimal]] = {}
+    last: dict[date, tuple[datetime, Decimal]] = {}
     for taken_at, credits in snaps:
         last[taken_at.astimezone(zone).date()] = (taken_at, credits)
-    by_day: dict[object, list[CreditMove]] = {}
+    by_day: dict[date, list[CreditMove]] = {}
     for move in moves:
         by_day.setdefault(move.created_at.astimezone(zone).date(), []).append(move)
     days = sorted(set(last) | set(by_day), reverse=True)

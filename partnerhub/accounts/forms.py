@@ -68,6 +68,7 @@ class SubaccountCreateForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
         if data.get("account_type") == SubaccountType.ADVANCED:
             if not data.get("email"):
                 self.add_error(

@@ -32,7 +32,7 @@ def account_groups(*, include_inactive: bool = False) -> list[MainGroup]:
             mains.append(account)
         else:
             subs.setdefault(account.parent_id, []).append(account)
-    order = [Provider.MAIL, Provider.SMS, Provider.VOICE]
+    order: list[str] = [Provider.MAIL, Provider.SMS, Provider.VOICE]
     mains.sort(key=lambda a: order.index(a.provider) if a.provider in order else 9)
     return [
         MainGroup(

@@ -313,7 +313,9 @@ def _add_found(parent: ProviderAccount, sub: Subaccount) -> ProviderAccount:
 
 
 def _update_found(account: ProviderAccount, sub: Subaccount) -> None:
-    changed = {"is_active": bool(sub.api_key or account.encrypted_api_key)}
+    changed: dict[str, bool | str] = {
+        "is_active": bool(sub.api_key or account.encrypted_api_key)
+    }
     if sub.api_key and sub.api_key != account.encrypted_api_key:
         changed.update(encrypted_api_key=sub.api_key, api_key_last4=sub.api_key[-4:])
     if sub.email:

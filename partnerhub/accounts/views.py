@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +45,9 @@ MOVED_KEY = "subaccounts_moved"  # session: nonces of confirmed credit moves
 MOVES_PER_PAGE = 50
 
 
-def admins_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def admins_only(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     return permission_required(PERMISSION, raise_exception=True)(view)
 
 
@@ -189,7 +198,7 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
                 firstname=data["firstname"],
                 lastname=data["lastname"],
                 initial_credit=data["initial_credit"],
-                low_credit_threshold=data["low_credit_threshold"] or 0,
+                low_credit_threshold=data["low_credit_threshold"] or Decimal(0),
             )
         except SubaccountError as exc:
             form.add_error(None, str(exc))
@@ -266,8 +275,8 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 def _moved_sentence(move: CreditMove, add: bool) -> str:
     values = {
         "amount": services.money(move.amount),
-        "sub": services.money(move.subaccount_balance or 0),
-        "main": services.money(move.parent_balance or 0),
+        "sub": services.money(move.subaccount_balance or Decimal(0)),
+        "main": services.money(move.parent_balance or Decimal(0)),
     }
     if add:
         text = _(
@@ -335,7 +344,7 @@ def move_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @admins_only
-def move_export(request: HttpRequest) -> HttpResponse:
+def move_export(request: HttpRequest) -> StreamingHttpResponse:
     form = MoveFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     header = [

@@ -211,9 +211,14 @@ class NdaMediaClient:
 
     # -- requests -----------------------------------------------------------------
     def _get(
-        self, path: str, *, keys: Keys, op: str = "", query: Mapping[str, Any] = ()
+        self,
+        path: str,
+        *,
+        keys: Keys,
+        op: str = "",
+        query: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._request("GET", path, keys=keys, op=op, query=dict(query))
+        return self._request("GET", path, keys=keys, op=op, query=dict(query or {}))
 
     def _post(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 _INT = re.compile(r"-?\d+")
@@ -101,7 +101,7 @@ class _Builder:
     def cdata_end(self) -> None:
         self.in_cdata = False
 
-    def refuse(self, *_args: Any) -> None:
+    def refuse(self, *_args: Any) -> NoReturn:
         raise XmlEnvelopeError("DTDs and entity declarations are not accepted")
 
 

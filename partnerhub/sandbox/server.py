@@ -99,6 +99,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server: the address is (str, int)
         return f"http://{host}:{port}"
 
     def provider_url(self, provider: str) -> str:

@@ -196,18 +196,20 @@ class SmsReports:
         account = self.account(call)
         self.rate_limit(call, "sms.cost_resume", account.api_key)
         months = _months(call.params, call.now)
-        totals = {m: [Decimal(0), 0] for m in months}
+        costs = {m: Decimal(0) for m in months}
+        counts = dict.fromkeys(months, 0)
         for batch in self.batches.values():
             key = _month_of(batch.send_at)
             if (
-                key in totals
+                key in costs
                 and batch.account_key == account.api_key
                 and not batch.sandbox
                 and batch.cancelled_at is None
             ):
-                totals[key][0] += batch.cost
-                totals[key][1] += batch.extra["nb_sms"]
-        return {"success": True, "datas": [_month_row(m, *totals[m]) for m in months]}
+                costs[key] += batch.cost
+                counts[key] += batch.extra["nb_sms"]
+        rows = [_month_row(m, costs[m], counts[m]) for m in months]
+        return {"success": True, "datas": rows}
 
     def lookup(self, call: Call) -> dict[str, Any]:
         account = self.account(call)

@@ -67,7 +67,8 @@ class SandboxResponse:
 class Emulator(Protocol):
     """What the server needs from a provider emulator."""
 
-    prefix: str  # e.g. "/pecmassiva"
+    @property
+    def prefix(self) -> str: ...  # e.g. "/pecmassiva" (a class attribute is fine)
 
     def handle(self, request: SandboxRequest) -> SandboxResponse: ...
 

@@ -278,7 +278,7 @@ class PecMassivaClient:
         status = response.status_code
         body = payload if isinstance(payload, dict) else {}
         message = redact(str(body.get("message") or ""), self._secrets)
-        extra = {"provider": PROVIDER, "status": status}
+        extra: dict[str, Any] = {"provider": PROVIDER, "status": status}
         details = self._scrub(body) if body else None
         if is_send and (status >= 500 or (response.ok and not body)):
             text = "the send may have left: " + (message or f"HTTP {status}")

@@ -9,6 +9,7 @@ rule (`is_certified`), so tests and demos can choose the outcome by the address.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -112,7 +113,7 @@ class Mailbox:
         return message
 
     def newest_first(self, query: str | None = None) -> list[StoredMessage]:
-        found = self.messages.values()
+        found: Iterable[StoredMessage] = self.messages.values()
         if query:
             found = [m for m in found if m.matches(query.lower())]
         return sorted(found, key=lambda m: (m.date, m.id), reverse=True)
