@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -40,9 +40,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     for section in SECTIONS:
         if not user.has_perm(section.permission):
             continue
-        try:
-            url = reverse(section.url_name)
-        except NoReverseMatch:
-            continue
+        url = reverse(section.url_name)
         sections.append((section.label, url, request.path.startswith(url)))
     return {"ph_sections": sections}

@@ -364,10 +364,3 @@ def test_new_campaign_buttons_per_channel(marketing) -> None:
     html = marketing.get(reverse("campaigns:list")).content.decode()
     for channel in ("email", "sms", "voice"):
         assert f'{reverse("campaigns:create")}?channel={channel}"' in html
-
-
-def test_missing_compose_pages_give_no_link() -> None:
-    from campaigns.views.follow import optional_url
-
-    assert optional_url("campaigns:does_not_exist", 1) is None
-    assert optional_url("campaigns:detail", 1) == "/campaigns/1/"

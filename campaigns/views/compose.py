@@ -22,7 +22,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -92,17 +92,11 @@ def provider_error_message(exc: errors.ProviderError) -> str:
 
 
 def detail_url(campaign: Campaign) -> str:
-    try:
-        return reverse("campaigns:detail", args=[campaign.pk])
-    except NoReverseMatch:  # the campaign page may not be installed yet
-        return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    return reverse("campaigns:detail", args=[campaign.pk])
 
 
 def list_url() -> str:
-    try:
-        return reverse("campaigns:list")
-    except NoReverseMatch:
-        return reverse("admin:campaigns_campaign_changelist")
+    return reverse("campaigns:list")
 
 
 # --- compose ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -36,12 +36,9 @@ if TYPE_CHECKING:
 VIEW_PERMISSION = "campaigns.view_campaign"
 
 
-def optional_url(name: str, *args: Any, query: str = "") -> str | None:
-    """The URL of a page that may not exist yet (the compose flow), else None."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return None
+def page_url(name: str, *args: Any, query: str = "") -> str:
+    """The URL of a page, with its query string."""
+    url = reverse(name, args=args)
     return f"{url}?{query}" if query else url
 
 
@@ -62,7 +59,7 @@ class CampaignListView(
         context = super().get_context_data(**kwargs)
         can_add = self.request.user.has_perm("campaigns.add_campaign")
         new_links = [
-            (label, optional_url("campaigns:create", query=f"channel={value}"))
+            (label, page_url("campaigns:create", query=f"channel={value}"))
             for value, label in Channel.choices
         ]
         context["new_links"] = [(lab, url) for lab, url in new_links if url and can_add]
@@ -200,9 +197,7 @@ def actions(request: HttpRequest, campaign: Campaign) -> list[dict[str, Any]]:
         "campaigns.change_campaign"
     ):
         wanted.append((_("Cancel campaign"), "campaigns:cancel", "ph-button-danger"))
-    found = [
-        (label, optional_url(name, campaign.pk), css) for label, name, css in wanted
-    ]
+    found = [(label, page_url(name, campaign.pk), css) for label, name, css in wanted]
     return [
         {"label": label, "url": url, "css": css} for label, url, css in found if url
     ]
