@@ -27,7 +27,7 @@ APP_TARGET_MS = 0.1
 def child(campaign_id: int, profile: bool) -> None:
     """Dispatch the campaign once and print the figures as JSON."""
     from campaigns import dispatch
-    from partnerhub.clients.mailpartner import MailPartnerClient
+    from partnerhub.providers.mailpartner import MailPartnerClient
 
     timer = common.CallTimer()
     timer.wrap(MailPartnerClient, "send")

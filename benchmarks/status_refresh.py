@@ -28,7 +28,7 @@ def child(campaign_id: int, profile: bool) -> None:
     """Refresh the campaign's statuses once and print the figures as JSON."""
     from campaigns import services
     from campaigns.models import Campaign
-    from partnerhub.clients.mailpartner import MailPartnerClient
+    from partnerhub.providers.mailpartner import MailPartnerClient
 
     timer = common.CallTimer()
     timer.wrap(MailPartnerClient, "bulk_status")

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 
 from . import services
 from .forms import PARIS

@@ -14,16 +14,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from partnerhub.clients import errors
-from partnerhub.clients.factory import (
+from partnerhub.providers import errors
+from partnerhub.providers.factory import (
     get_mailpartner_client,
     get_smspartner_client,
     get_voicepartner_client,
 )
-from partnerhub.clients.mailpartner import MailRecipient
+from partnerhub.providers.mailpartner import MailRecipient
 
 if TYPE_CHECKING:
-    from partnerhub.clients.voicepartner import VoiceSendResult
+    from partnerhub.providers.voicepartner import VoiceSendResult
 
     from .models import Campaign
 

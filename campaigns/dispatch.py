@@ -46,7 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerhub.clients import errors, transient
+from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
 from . import bulk_sql, counters, signals_feed

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerhub import rules
 from partnerhub.audit import Action, record
-from partnerhub.clients import errors
 from partnerhub.models import ProviderAccount
+from partnerhub.providers import errors
 from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/tests
     EMAIL_SENDER_INVALID,
     SMS_SENDER,
@@ -339,7 +339,7 @@ def voice_audio_files(
     """
     from django.core.cache import cache
 
-    from partnerhub.clients.factory import get_voicepartner_client
+    from partnerhub.providers.factory import get_voicepartner_client
 
     key = f"voice-audio-files:{account.pk}"
     if not refresh and (cached := cache.get(key)) is not None:

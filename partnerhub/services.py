@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .clients import factory
 from .models import CreditSnapshot, Provider, ProviderAccount
+from .providers import factory
 
 MAIN_NAMES = {
     Provider.MAIL: _("Main Mail Partner account"),

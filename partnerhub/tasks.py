@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from .accounts.services import credits_refresh_all
-from .clients.errors import ProviderError
 from .models import ProviderAccount
+from .providers.errors import ProviderError
 from .services import account_refresh_credits
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 
 
 class PecActionRefused(Exception):

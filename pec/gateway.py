@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 
-from partnerhub.clients import errors
-from partnerhub.clients.pecmassiva import (
+from partnerhub.providers import errors
+from partnerhub.providers.pecmassiva import (
     InboxMessage,
     InboxPage,
     PecAttachment,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from partnerhub.clients.pecmassiva import PecReceipt as WireReceipt
-from partnerhub.clients.pecmassiva import ReceiptType, derive_state
+from partnerhub.providers.pecmassiva import PecReceipt as WireReceipt
+from partnerhub.providers.pecmassiva import ReceiptType, derive_state
 
 from .models import PecReceipt, PecSend, PecState, ReceiptKind
 

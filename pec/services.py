@@ -23,9 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerhub.clients import errors
-from partnerhub.clients.pecmassiva import InboxMessage, InboxPage, PecAttachment
 from partnerhub.html import sanitise_preview
+from partnerhub.providers import errors
+from partnerhub.providers.pecmassiva import InboxMessage, InboxPage, PecAttachment
 
 from . import receipts as receipt_store
 from .errors import PecActionRefused, error_code, error_detail, error_message

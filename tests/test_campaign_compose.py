@@ -15,8 +15,8 @@ from campaigns import forms as compose_forms
 from campaigns.forms import ReviewForm, SmsDraftForm
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.sms import STOP_MENTION
-from partnerhub.clients import errors
 from partnerhub.html import sanitise_preview
+from partnerhub.providers import errors
 from tests.campaign_factories import (
     AccountFactory,
     AudienceFactory,

@@ -10,7 +10,7 @@ import pytest
 from campaigns import dispatch, services
 from campaigns.channels import BatchAccepted, StatusUpdate
 from campaigns.models import BatchStatus, CampaignStatus, DeliveryStatus
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 from tests.campaign_factories import AccountFactory, CampaignFactory, audience_with
 from unsubscribes.models import Unsubscribe
 

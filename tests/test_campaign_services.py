@@ -13,7 +13,7 @@ from campaigns import dispatch, services
 from campaigns.channels import BatchAccepted
 from campaigns.models import CampaignStatus, DeliveryStatus
 from campaigns.sms import sms_length
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 from tests.campaign_factories import AccountFactory, CampaignFactory, audience_with
 from unsubscribes.models import Unsubscribe
 

@@ -107,7 +107,7 @@ def test_provider_refuses_cancel_within_five_minutes(sandbox):
     campaign = deferred_campaign("sms", minutes=20)
     sandbox.advance((campaign.scheduled_at - timezone.now()).total_seconds() - 120)
     outcome = services.campaign_cancel(campaign=campaign)
-    from partnerhub.clients.errors import TooLateToCancel
+    from partnerhub.providers.errors import TooLateToCancel
 
     assert outcome.refusals == (str(services.CANCEL_REFUSED[TooLateToCancel]),)
     campaign.refresh_from_db()
@@ -192,7 +192,7 @@ def test_a_transient_provider_error_does_not_sink_the_campaign(
 def test_hard_bounces_and_provider_stops_feed_the_suppression_list(sandbox):
     """`not delivered` emails and `stopSMS` numbers become unsubscribes (source
     provider, with the reason): the next campaign skips them."""
-    from partnerhub.clients.factory import get_smspartner_client
+    from partnerhub.providers.factory import get_smspartner_client
 
     audience = audience_with(10)
     RecipientFactory(audience=audience, email="bounce7@example.fr")

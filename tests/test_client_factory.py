@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from partnerhub.clients import factory
-from partnerhub.clients.mailpartner import MailPartnerClient
-from partnerhub.clients.pecmassiva import PecMassivaClient
-from partnerhub.clients.smspartner import SmsPartnerClient
-from partnerhub.clients.voicepartner import VoicePartnerClient
+from partnerhub.providers import factory
+from partnerhub.providers.mailpartner import MailPartnerClient
+from partnerhub.providers.pecmassiva import PecMassivaClient
+from partnerhub.providers.smspartner import SmsPartnerClient
+from partnerhub.providers.voicepartner import VoicePartnerClient
 
 CASES = [
     (factory.get_mailpartner_client, MailPartnerClient, "MAILPARTNER"),

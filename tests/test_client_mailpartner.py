@@ -19,9 +19,9 @@ import requests
 import responses
 from responses import matchers
 
-from partnerhub.clients import errors
-from partnerhub.clients.http import build_session
-from partnerhub.clients.mailpartner import (
+from partnerhub.providers import errors
+from partnerhub.providers.http import build_session
+from partnerhub.providers.mailpartner import (
     STATUS_MAP,
     MailPartnerClient,
     MailRecipient,
@@ -426,7 +426,7 @@ def test_get_is_retried_on_503_but_post_is_not(client: MailPartnerClient) -> Non
 def test_key_never_in_logs_exceptions_or_repr(
     client: MailPartnerClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="partnerhub.clients")
+    caplog.set_level(logging.DEBUG, logger="partnerhub.providers")
     responses.get(f"{BASE}/me", json=_wire("mail_me"))
     responses.get(f"{BASE}/bulk-status", json={"success": False, "code": 10})
     responses.get(
@@ -446,7 +446,7 @@ def test_key_never_in_logs_exceptions_or_repr(
 
 
 def test_status_map_is_case_insensitive_with_unknown_fallback() -> None:
-    from partnerhub.clients.ndamedia import map_status
+    from partnerhub.providers.ndamedia import map_status
 
     assert map_status("Delivered", STATUS_MAP) == "delivered"
     assert map_status("NOT DELIVERED", STATUS_MAP) == "not_delivered"

@@ -19,9 +19,9 @@ import responses
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest
 
-from partnerhub.clients import errors
-from partnerhub.clients.http import build_session
-from partnerhub.clients.pecmassiva import (
+from partnerhub.providers import errors
+from partnerhub.providers.http import build_session
+from partnerhub.providers.pecmassiva import (
     InProcessSendThrottle,
     PecAttachment,
     PecMassivaClient,

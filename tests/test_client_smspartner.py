@@ -15,10 +15,10 @@ import requests
 import responses
 from responses import matchers
 
-from partnerhub.clients import errors
-from partnerhub.clients.http import build_session
-from partnerhub.clients.ndamedia import map_status
-from partnerhub.clients.smspartner import STATUS_MAP, SmsMessage, SmsPartnerClient
+from partnerhub.providers import errors
+from partnerhub.providers.http import build_session
+from partnerhub.providers.ndamedia import map_status
+from partnerhub.providers.smspartner import STATUS_MAP, SmsMessage, SmsPartnerClient
 
 WIRE = Path(__file__).parent / "fixtures" / "wire"
 BASE = "http://127.0.0.1:9/smspartner/v1"
@@ -516,7 +516,7 @@ def test_get_retried_on_503_post_not(client: SmsPartnerClient) -> None:
 def test_key_never_leaks(
     client: SmsPartnerClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="partnerhub.clients")
+    caplog.set_level(logging.DEBUG, logger="partnerhub.providers")
     responses.get(f"{BASE}/stop-sms/list", json=_wire("sms_stop_list"))
     responses.post(
         f"{BASE}/send", json={"success": False, "code": 10, "message": f"bad key {KEY}"}

@@ -14,12 +14,12 @@ import pytest
 import requests
 import responses
 
-from partnerhub.clients import errors, transient
-from partnerhub.clients.http import build_session
-from partnerhub.clients.mailpartner import MailPartnerClient, MailRecipient
-from partnerhub.clients.ndamedia import NdaMediaClient
-from partnerhub.clients.smspartner import SmsPartnerClient
-from partnerhub.clients.voicepartner import VoicePartnerClient
+from partnerhub.providers import errors, transient
+from partnerhub.providers.http import build_session
+from partnerhub.providers.mailpartner import MailPartnerClient, MailRecipient
+from partnerhub.providers.ndamedia import NdaMediaClient
+from partnerhub.providers.smspartner import SmsPartnerClient
+from partnerhub.providers.voicepartner import VoicePartnerClient
 
 HOST = "http://127.0.0.1:9"
 KEY = "transient-test-key"

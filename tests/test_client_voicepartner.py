@@ -14,10 +14,10 @@ import pytest
 import requests
 import responses
 
-from partnerhub.clients import errors
-from partnerhub.clients.http import build_session
-from partnerhub.clients.ndamedia import map_status
-from partnerhub.clients.voicepartner import STATUS_MAP, VoicePartnerClient
+from partnerhub.providers import errors
+from partnerhub.providers.http import build_session
+from partnerhub.providers.ndamedia import map_status
+from partnerhub.providers.voicepartner import STATUS_MAP, VoicePartnerClient
 
 WIRE = Path(__file__).parent / "fixtures" / "wire"
 BASE = "http://127.0.0.1:9/voicepartner/v1"
@@ -220,7 +220,7 @@ def test_cancel_http_statuses_without_code(
 def test_key_in_path_never_leaks(
     client: VoicePartnerClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="partnerhub.clients")
+    caplog.set_level(logging.DEBUG, logger="partnerhub.providers")
     responses.get(f"{BASE}/me/{KEY}", json=_wire("voice_me"))
     responses.get(
         f"{BASE}/audios/{KEY}",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerhub.clients import xmlenvelope
-from partnerhub.clients.xmlenvelope import ListOf, Obj, XmlEnvelopeError, keys
+from partnerhub.providers import xmlenvelope
+from partnerhub.providers.xmlenvelope import ListOf, Obj, XmlEnvelopeError, keys
 
 WIRE = Path(__file__).parent / "fixtures" / "wire"
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from partnerhub.clients import errors
-from partnerhub.clients.http import build_session
-from partnerhub.clients.mailpartner import MailPartnerClient, MailRecipient
-from partnerhub.clients.smspartner import SmsMessage, SmsPartnerClient
-from partnerhub.clients.voicepartner import VoicePartnerClient
+from partnerhub.providers import errors
+from partnerhub.providers.http import build_session
+from partnerhub.providers.mailpartner import MailPartnerClient, MailRecipient
+from partnerhub.providers.smspartner import SmsMessage, SmsPartnerClient
+from partnerhub.providers.voicepartner import VoicePartnerClient
 
 pytestmark = pytest.mark.slow
 

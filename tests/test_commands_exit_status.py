@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from campaigns import dispatch, services
 from campaigns.models import CampaignStatus
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 from tests.campaign_factories import CampaignFactory, audience_with
 from tests.test_campaign_dispatch import ScriptedProvider
 

@@ -163,7 +163,7 @@ def test_inbox_page_says_the_account_is_busy_instead_of_hanging(
 ) -> None:
     import time
 
-    from partnerhub.clients.pecmassiva import token_key
+    from partnerhub.providers.pecmassiva import token_key
     from pec.models import PecRateSlot
     from tests.factories import UserFactory
     from tests.pec_helpers import mailbox

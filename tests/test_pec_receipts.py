@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from partnerhub.clients.pecmassiva import PecReceipt as WireReceipt
-from partnerhub.clients.pecmassiva import ReceiptType, receipt_type
+from partnerhub.providers.pecmassiva import PecReceipt as WireReceipt
+from partnerhub.providers.pecmassiva import ReceiptType, receipt_type
 from pec import receipts, services
 from pec.models import DispatchStatus, PecReceipt, PecSend, PecState, ReceiptKind
 from tests import pec_helpers

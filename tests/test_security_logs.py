@@ -24,7 +24,7 @@ import logging, types, django
 django.setup()
 from django.test import Client
 from django.test.utils import setup_test_environment
-from partnerhub.clients import errors, factory
+from partnerhub.providers import errors, factory
 
 sub = types.SimpleNamespace(api_key={SUB_ACCOUNT_KEY!r})
 calls = [

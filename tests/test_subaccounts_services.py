@@ -10,8 +10,8 @@ from django.db import connection
 
 from partnerhub.accounts import services
 from partnerhub.accounts.errors import SubaccountError
-from partnerhub.clients import factory
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
+from partnerhub.providers import factory
 from partnerhub.services import accounts_ensure_main
 from partnerhub.tasks import refresh_all_credits
 from tests.factories import UserFactory

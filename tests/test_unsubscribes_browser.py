@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from partnerhub.clients.factory import get_mailpartner_client, get_smspartner_client
+from partnerhub.providers.factory import get_mailpartner_client, get_smspartner_client
 from tests.factories import PASSWORD, UserFactory
 from unsubscribes import tasks
 from unsubscribes.models import Unsubscribe

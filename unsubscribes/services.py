@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from partnerhub import rules
 from partnerhub.audit import Action, record
-from partnerhub.clients import errors
 from partnerhub.csvio import EMAIL, PHONE, RowError, iter_batches, open_csv
 from partnerhub.csvio.columns import fold_header
+from partnerhub.providers import errors
 from partnerhub.rules import INVALID_EMAIL, INVALID_PHONE, UNKNOWN_CHANNEL
 
 from .models import Channel, Source, Unsubscribe

@@ -28,10 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partnerhub.clients import errors
 from partnerhub.html import sanitise_preview
 from partnerhub.models import ProviderAccount
 from partnerhub.pages import page_context
+from partnerhub.providers import errors
 
 from .. import services
 from ..forms import (

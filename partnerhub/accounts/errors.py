@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 
 
 class SubaccountError(Exception):

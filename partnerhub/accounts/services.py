@@ -18,8 +18,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 
-from partnerhub.clients import errors, factory
-from partnerhub.clients.ndamedia_subaccounts import Subaccount
 from partnerhub.models import (
     CreditMove,
     CreditSnapshot,
@@ -27,6 +25,8 @@ from partnerhub.models import (
     ProviderAccount,
     SubaccountType,
 )
+from partnerhub.providers import errors, factory
+from partnerhub.providers.ndamedia_subaccounts import Subaccount
 
 from . import alerts
 from .errors import (

@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from partnerhub.clients.http import redact
+from partnerhub.providers.http import redact
 
 from .faults import FAULT_KINDS, FaultPlan, FaultRule, RequestLog
 from .registry import build_emulators

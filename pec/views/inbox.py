@@ -13,8 +13,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from partnerhub.clients import errors
 from partnerhub.html import sanitise_preview
+from partnerhub.providers import errors
 
 from .. import selectors, services
 from ..errors import error_detail, error_message

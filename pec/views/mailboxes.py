@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerhub.clients.errors import ProviderError
+from partnerhub.providers.errors import ProviderError
 
 from .. import selectors, services
 from ..errors import error_message

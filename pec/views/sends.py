@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from partnerhub.clients.errors import ProviderError
 from partnerhub.html import sanitise_preview
+from partnerhub.providers.errors import ProviderError
 
 from .. import receipts, selectors, services
 from ..errors import PecActionRefused, error_message

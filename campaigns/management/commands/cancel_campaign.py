@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns import services
 from campaigns.models import Campaign
-from partnerhub.clients.errors import ProviderError
+from partnerhub.providers.errors import ProviderError
 
 
 class Command(BaseCommand):

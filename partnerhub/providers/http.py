@@ -19,7 +19,7 @@ from urllib3.util.retry import Retry
 
 from . import errors
 
-logger = logging.getLogger("partnerhub.clients")
+logger = logging.getLogger("partnerhub.providers")
 
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 20.0)
 REDACTED = "***"

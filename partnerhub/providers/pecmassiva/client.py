@@ -36,7 +36,7 @@ from .results import (
 )
 from .throttle import SendThrottle, process_throttle, token_key
 
-logger = logging.getLogger("partnerhub.clients.pecmassiva")
+logger = logging.getLogger("partnerhub.providers.pecmassiva")
 
 PROVIDER = "pecmassiva"
 T = TypeVar("T")
