@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from partnerhub.clients.factory import get_mailpartner_client, get_smspartner_client
+from partnerhub.providers.factory import get_mailpartner_client, get_smspartner_client
 from unsubscribes import services, tasks
 from unsubscribes.models import Source, Unsubscribe, UnsubscribeSync
 from unsubscribes.sync import unsubscribes_sync
@@ -261,3 +261,32 @@ def test_sync_is_a_declared_periodic_task():
 
     (task,) = [t for t in PERIODIC_TASKS if t.name == "sync-unsubscribes"]
     assert import_string(task.func) is tasks.sync_unsubscribes and task.minutes == 15
+
+
+@pytest.mark.parametrize(("channel", "provider"), [("email", "mail"), ("sms", "sms")])
+def test_a_subaccounts_own_list_is_pulled_too(sandbox, channel, provider):
+    """Each sub-account has its own list at the provider (issue #14, point 7)."""
+    from partnerhub.accounts import services as accounts
+    from partnerhub.providers import factory
+    from partnerhub.services import accounts_ensure_main
+    from tests.factories import UserFactory
+
+    main = next(a for a in accounts_ensure_main() if a.provider == provider)
+    admin = UserFactory(username="boss", groups=["Admins"])
+    created = accounts.subaccount_create(
+        parent=main, account_type="simple", actor=admin, name="Agence"
+    )
+    sub = created.account
+    if channel == "email":
+        factory.get_mailpartner_client(sub).unsubscribe_add(email="Sub.Stop@example.fr")
+        expected = "sub.stop@example.fr"
+    else:
+        factory.get_smspartner_client(sub).stop_add(phone_number="0622222222")
+        expected = "+33622222222"
+
+    result = unsubscribes_sync(channel=channel)
+
+    assert result.error == ""
+    row = Unsubscribe.objects.get(channel=channel, address=expected)
+    assert row.source == "provider" and "Agence" in row.reason
+    assert unsubscribes_sync(channel=channel).pulled == 0  # idempotent

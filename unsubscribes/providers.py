@@ -8,9 +8,9 @@ same way as ours so the two sides compare as equal strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from partnerhub.clients.factory import get_mailpartner_client, get_smspartner_client
+from partnerhub.providers.factory import get_mailpartner_client, get_smspartner_client
 from partnerhub.rules import normalize_email, normalize_phone
 
 from .models import Channel
@@ -40,10 +40,10 @@ def _index(pairs: list[tuple[int | None, str | None]]) -> dict[str, RemoteEntry]
 
 
 class MailUnsubscribeList:
-    """Mail Partner `/unsubscribe/list|add|delete`."""
+    """Mail Partner `/unsubscribe/list|add|delete` (of `account`, else the main's)."""
 
-    def __init__(self) -> None:
-        self.client = get_mailpartner_client()
+    def __init__(self, account: Any = None) -> None:
+        self.client = get_mailpartner_client(account)
 
     def entries(self) -> dict[str, RemoteEntry]:
         listed = self.client.unsubscribe_list()
@@ -58,10 +58,10 @@ class MailUnsubscribeList:
 
 
 class SmsStopList:
-    """SMS Partner `/stop-sms/list|add|delete`."""
+    """SMS Partner `/stop-sms/list|add|delete` (of `account`, else the main's)."""
 
-    def __init__(self) -> None:
-        self.client = get_smspartner_client()
+    def __init__(self, account: Any = None) -> None:
+        self.client = get_smspartner_client(account)
 
     def entries(self) -> dict[str, RemoteEntry]:
         listed = self.client.stop_list()
@@ -82,3 +82,16 @@ def provider_list(channel: str) -> ProviderList:
     if channel == Channel.SMS:
         return SmsStopList()
     raise ValueError(f"no provider list for channel {channel!r}")
+
+
+def subaccount_lists(channel: str) -> list[tuple[str, ProviderList]]:
+    """(name, list) of every active sub-account with a key: each has its own list
+    at the provider, where people who answered STOP to its sends are recorded."""
+    from partnerhub.models import ProviderAccount
+
+    provider = {"email": "mail", "sms": "sms"}[channel]
+    accounts = ProviderAccount.objects.filter(
+        provider=provider, is_active=True, parent__isnull=False
+    ).exclude(encrypted_api_key="")
+    cls = MailUnsubscribeList if channel == Channel.EMAIL else SmsStopList
+    return [(account.name, cls(account)) for account in accounts]

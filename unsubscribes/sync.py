@@ -34,8 +34,9 @@ from typing import NamedTuple
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from partnerhub.clients import errors
+from partnerhub.providers import errors
 
 from .models import Channel, Source, Unsubscribe, UnsubscribeSync
 from .providers import ProviderList, RemoteEntry, provider_list
@@ -75,6 +76,7 @@ def unsubscribes_sync(
         _apply_pull(channel, remote, result)
         _push_additions(channel, remote, provider, result)
         _push_removals(channel, remote, provider, result)
+        _pull_subaccount_lists(channel, result)
     except errors.ProviderError as exc:
         result.error = str(exc)[:1000]
         logger.warning("Unsubscribe sync of %s stopped: %s", channel, result.error)
@@ -107,6 +109,32 @@ def unsubscribes_sync_request() -> None:
             "unsubscribes.tasks.sync_unsubscribes", task_name="unsubscribes-sync-now"
         )
     )
+
+
+def _pull_subaccount_lists(channel: str, result: SyncResult) -> None:
+    """Addresses on a sub-account's own list are suppressed here too (pull only:
+    every campaign checks the one local list, whichever account pays)."""
+    from .providers import subaccount_lists
+
+    for name, remote_list in subaccount_lists(channel):
+        remote = remote_list.entries()
+        known = set(
+            Unsubscribe.objects.filter(
+                channel=channel, address__in=list(remote), removed_at__isnull=True
+            ).values_list("address", flat=True)
+        )
+        for address in remote.keys() - known:
+            reason = _("On the list of sub-account %(name)s.") % {"name": name}
+            Unsubscribe.objects.update_or_create(
+                channel=channel,
+                address=address,
+                defaults={
+                    "source": Source.PROVIDER,
+                    "reason": reason,
+                    "removed_at": None,
+                },
+            )
+            result.pulled += 1
 
 
 def _claim(channel: str) -> bool:
