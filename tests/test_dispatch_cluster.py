@@ -41,6 +41,7 @@ TAKEOVER_BOUND = LEASE + 60 + 30  # lease, one period, one scheduler cycle
 DATABASE = "partnerhub_cluster_check"
 CONFIRMED = ("accepted", "delivered", "not_delivered")
 REDIS_DB = 7
+MARKER = "PARTNERHUB_CLUSTER_CHECK"  # in the nodes' environment
 FAULTS = [
     {"path": "/send", "fault": "http_500", "probability": 0.06},
     {"path": "/send", "fault": "http_429", "probability": 0.05},
@@ -103,6 +104,7 @@ def shape(sandbox: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
     import redis
 
     database_url, redis_url = _production_shape()
+    _end_stale_nodes()
     admin = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -124,10 +126,26 @@ def shape(sandbox: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
         Q_STOP_GRACE_SECONDS="2",
         PYTHONWARNINGS="ignore",
         LOG_LEVEL="WARNING",
+        **{MARKER: "1"},
     )
     yield env
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _end_stale_nodes() -> None:
+    """Nodes left by an interrupted run of this test would take tasks from the same
+    Redis queue: end every process that carries this test's marker first."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"{MARKER}=1".encode() in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
