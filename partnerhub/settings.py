@@ -281,6 +281,11 @@ CAMPAIGN_RETRY_MAX_SECONDS = env.float("CAMPAIGN_RETRY_MAX_SECONDS", default=60.
 # Hard bounces (email "not delivered") of one address before it is suppressed, with
 # the reason, source "provider"; 0 turns it off. STOP flags always suppress.
 UNSUBSCRIBE_AFTER_BOUNCES = env.int("UNSUBSCRIBE_AFTER_BOUNCES", default=1)
+# Price of one email in euros, for Mail sub-accounts funded in euros (INFERRED from
+# the provider showing a main account's balance as credits x 0.001 EUR).
+CAMPAIGN_EMAIL_PRICE_EUR = env.str("CAMPAIGN_EMAIL_PRICE_EUR", default="0.001")
+# A running recipient import silent this long (no heartbeat) lost its worker.
+RECIPIENT_IMPORT_STALE_SECONDS = env.int("RECIPIENT_IMPORT_STALE_SECONDS", default=300)
 
 # --- recipient imports and unsubscribes ---------------------------------------
 RECIPIENT_IMPORT_MAX_BYTES = env.int(
