@@ -26,7 +26,8 @@ def test_login_page_is_shown_to_visitors(page, live_server, screenshot) -> None:
 def test_wrong_password_shows_a_clear_message(page, live_server, screenshot) -> None:
     UserFactory(username="ana", groups=["Marketing"])
     login(page, live_server, "ana", "not-the-password")
-    assert page.locator(".errornote").is_visible()
+    # Wait for the answer page: `is_visible()` right after the click raced it.
+    page.wait_for_selector(".errornote", state="visible")
     assert "/admin/login/" in page.url
     screenshot("login-failed")
 
