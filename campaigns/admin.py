@@ -170,19 +170,7 @@ class ScheduleForm(forms.Form):
         return value.replace(tzinfo=None).replace(tzinfo=PARIS)
 
 
-DRAFT_LAYOUT = [
-    "name",
-    "account",
-    "audience",
-    "sender",
-    "sender_name",
-    "subject",
-    "html",
-    "text",
-    "voice_lang",
-    "voice_audio_token",
-    "tag",
-]
+DRAFT_LAYOUT = list(services.DRAFT_FIELD_ORDER)  # what a draft may change
 TRACKING_FIELDS = [
     "channel",
     "status",

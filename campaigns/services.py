@@ -97,21 +97,20 @@ CHANNEL_PROVIDER: dict[str, str] = {
 }
 # What a draft may change; everything else (status, schedule, leases) belongs to
 # the send/schedule/dispatch services.
-DRAFT_FIELDS = frozenset(
-    {
-        "name",
-        "account",
-        "audience",
-        "sender",
-        "sender_name",
-        "subject",
-        "html",
-        "text",
-        "voice_lang",
-        "voice_audio_token",
-        "tag",
-    }
+DRAFT_FIELD_ORDER = (
+    "name",
+    "account",
+    "audience",
+    "sender",
+    "sender_name",
+    "subject",
+    "html",
+    "text",
+    "voice_lang",
+    "voice_audio_token",
+    "tag",
 )
+DRAFT_FIELDS = frozenset(DRAFT_FIELD_ORDER)
 # Unit prices used for the estimate, in the unit of each provider's credits.
 DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)

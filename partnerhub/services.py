@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import CreditSnapshot, Provider, ProviderAccount
+from .models import Provider, ProviderAccount
 from .providers import factory
 
 MAIN_NAMES = {
@@ -49,8 +48,11 @@ def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
     euros, as the provider lists it), never from its own `/me`, so one account
     keeps one unit. Every reading then goes through the low-credit check.
     """
-    from .accounts import alerts
-    from .accounts.services import SUBACCOUNT_PROVIDERS, subaccounts_sync
+    from .accounts.services import (
+        SUBACCOUNT_PROVIDERS,
+        record_balance,
+        subaccounts_sync,
+    )
 
     if not account.is_main and account.provider in SUBACCOUNT_PROVIDERS:
         assert account.parent is not None
@@ -58,21 +60,7 @@ def account_refresh_credits(*, account: ProviderAccount) -> ProviderAccount:
         account.refresh_from_db()
         return account
     credits, unit = _read_credits(account)
-    now = timezone.now()
-    with transaction.atomic():
-        ProviderAccount.objects.filter(pk=account.pk).update(
-            credits=credits, credits_unit=unit, credits_checked_at=now
-        )
-        if credits is not None:
-            CreditSnapshot.objects.create(
-                account=account, taken_at=now, credits=credits
-            )
-    account.credits, account.credits_unit, account.credits_checked_at = (
-        credits,
-        unit,
-        now,
-    )
-    alerts.low_credit_check(account=account)
+    record_balance(account, credits, unit)
     return account
 
 

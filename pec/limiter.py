@@ -37,7 +37,29 @@ def min_interval() -> float:
     return float(settings.PEC_MIN_INTERVAL_SECONDS)
 
 
-class DatabaseLimiter:
+class _Limiter:
+    """Book a slot (`reserve`), then claim it when the request really leaves
+    (`claim`); `wait` does both, sleeping as long as the backend says."""
+
+    _sleep: Callable[[float], None]
+
+    def reserve(self, key: str, max_wait: float | None = None) -> float:
+        raise NotImplementedError
+
+    def claim(self, key: str) -> float:
+        raise NotImplementedError
+
+    def wait(self, token_key: str, max_wait: float | None = None) -> None:
+        delay = self.reserve(token_key, max_wait)
+        while True:
+            if delay > 0:
+                self._sleep(delay)
+            delay = self.claim(token_key)
+            if delay <= 0:
+                return
+
+
+class DatabaseLimiter(_Limiter):
     """Slots kept in `PecRateSlot` rows; wall-clock time, shared by every process."""
 
     def __init__(
@@ -82,15 +104,6 @@ class DatabaseLimiter:
             row.save(update_fields=["last_sent"])
         return 0.0
 
-    def wait(self, token_key: str, max_wait: float | None = None) -> None:
-        delay = self.reserve(token_key, max_wait)
-        while True:
-            if delay > 0:
-                self._sleep(delay)
-            delay = self.claim(token_key)
-            if delay <= 0:
-                return
-
 
 # KEYS[1] = last-sent key; ARGV[1] = interval in µs. Returns the wait left in µs
 # (0: claimed, the request may leave now).
@@ -124,7 +137,7 @@ return slot - now
 """
 
 
-class RedisLimiter:
+class RedisLimiter(_Limiter):
     """Slots kept in Redis; the script runs atomically on Redis' own clock."""
 
     def __init__(
@@ -151,15 +164,6 @@ class RedisLimiter:
         interval_us = int(min_interval() * 1_000_000)
         left = int(self._claim(keys=["partnerhub:sent:" + key], args=[interval_us]))
         return left / 1_000_000
-
-    def wait(self, token_key: str, max_wait: float | None = None) -> None:
-        delay = self.reserve(token_key, max_wait)
-        while True:
-            if delay > 0:
-                self._sleep(delay)
-            delay = self.claim(token_key)
-            if delay <= 0:
-                return
 
 
 @cache
