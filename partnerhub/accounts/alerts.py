@@ -53,9 +53,11 @@ def low_credit_check(*, account: ProviderAccount) -> bool:
         row.low_credit_alerted = low
         row.save(update_fields=["low_credit_alerted"])
         account.low_credit_alerted = low
-        if low:
-            _email(row)
-        return low
+    # Outside the lock: a slow SMTP server must not hold the row (on SQLite, the
+    # whole database) locked. The flag is already flipped, so it stays one email.
+    if low:
+        _email(row)
+    return low
 
 
 def _email(account: ProviderAccount) -> None:
