@@ -4,11 +4,13 @@ compose page starts with an account chosen so the first save works."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import (
     Audience,
@@ -133,3 +135,33 @@ def test_compose_starts_with_the_usual_account_and_the_first_save_works(
     )
     assert response.status_code == 302
     assert Campaign.objects.get(name="Premier essai").account_id == usual.account_id
+
+
+def test_home_charts_the_demo_history_per_channel(demo, client) -> None:
+    from django.contrib.auth import get_user_model
+
+    from campaigns.models import BatchStatus, DispatchBatch
+    from campaigns.volume import daily_volume
+
+    client.force_login(get_user_model().objects.get(username="marketing"))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "Messages sent in the last 30 days" in page
+    volumes = {v.channel: v for v in daily_volume()}
+    assert all(volumes[c].total > 0 for c in ("email", "sms", "voice"))
+    in_window = DispatchBatch.objects.filter(
+        status=BatchStatus.ACCEPTED,
+        campaign__dispatched_at__gte=timezone.now() - timedelta(days=29),
+    )
+    assert sum(v.total for v in volumes.values()) == sum(b.size for b in in_window)
+    assert f"{volumes['voice'].total:,} messages in 30 days" in page
+    assert page.count("<rect ") == 3 * 30  # one bar a day per channel
+
+
+def test_campaign_list_buttons_say_what_the_home_says(demo, client) -> None:
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="marketing"))
+    page = client.get(reverse("campaigns:list")).content.decode()
+    for label in ("New email campaign", "New SMS campaign", "New voice campaign"):
+        assert label in page
+    assert "New Voice campaign" not in page

@@ -32,7 +32,7 @@ PAST = (
          delivered=0.955),
     Past("Vente flash du week-end", "sms", PROSPECTS, 27,
          sms("Vente flash ce week-end : -20 % sur tout avec le code FLASH20."),
-         delivered=0.97, stop=0.012),
+         delivered=0.97, stop=0.012, hour=17),
     Past("Soldes privées — accès anticipé", "email", LOYAL, 20,
          email("Vos soldes privées commencent demain",
                "En avant-première, profitez de -30 % sur une sélection d'articles."),
@@ -43,19 +43,19 @@ PAST = (
     Past("Dernière chance : -30 %", "sms", LOYAL, 10,
          sms("Dernier jour des soldes privées : -30 % avec le code PRIVE30, "
              "en boutique et sur maison-lumiere.fr."),
-         delivered=0.975, stop=0.008, parts=2),
+         delivered=0.975, stop=0.008, parts=2, hour=12),
     Past("Newsletter de novembre", "email", NEWSLETTER, 6,
          email("Les nouveautés de novembre", "Nos idées cadeaux pour les fêtes."),
          delivered=0.948),
     Past("Black Friday — J-1", "sms", PROSPECTS, 2,
          sms("Black Friday demain dès 9 h : jusqu'à -40 %."), delivered=0.968,
-         stop=0.01),
+         stop=0.01, hour=18),
 )  # fmt: skip
 
 FAILED = Past(
     "Invitation soirée clients", "email", LOYAL, 4,
     {**email("Vous êtes invité(e) jeudi soir", "Soirée privée en boutique."),
-     "sender": "evenements@maison-lumiere.fr"},
+     "sender": "evenements@maison-lumiere.fr"}, hour=15,
 )  # fmt: skip
 FAILED_REASON = (
     "Mail Partner a refusé l'envoi : l'adresse d'expéditeur "

@@ -10,10 +10,11 @@ moved into the past afterwards.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from ..models import (
 from ..services import account_unit_price
 
 BATCH_SIZE = 500
+PARIS = ZoneInfo("Europe/Paris")
 # Why an email did not arrive, as the receiving servers say it (demo wording).
 BOUNCE_REASONS = (
     ("Bounced", "Adresse inexistante : le serveur de destination répond 550 5.1.1."),
@@ -61,7 +63,13 @@ class Past:
     delivered: float = 0.95  # share of handed-over messages delivered
     stop: float = 0.0  # share of delivered SMS answered by STOP
     parts: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    hour: int = 10  # Paris time the send left (minutes: 30)
+
+    @property
+    def moment(self) -> datetime:
+        """`days_ago` at `hour`:30 in Paris, as a person would have planned it."""
+        day = timezone.localtime(timezone.now(), PARIS) - timedelta(days=self.days_ago)
+        return day.replace(hour=self.hour, minute=30, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Context:
 
 def sent(past: Past, *, context: Context, rng: random.Random) -> Campaign:
     """A campaign sent `days_ago`, its statuses settled by the provider."""
-    at = timezone.now() - timedelta(days=past.days_ago)
+    at = past.moment
     row = campaign(past, context=context, status=CampaignStatus.SENDING)
     dispatch.snapshot(row)
     unit_cost = account_unit_price(account=row.account, channel=past.channel)
@@ -96,7 +104,7 @@ def sent(past: Past, *, context: Context, rng: random.Random) -> Campaign:
 
 def failed(past: Past, *, context: Context, reason: str, error: str) -> Campaign:
     """The provider refused every batch: nothing left, every delivery says why."""
-    at = timezone.now() - timedelta(days=past.days_ago)
+    at = past.moment
     row = campaign(past, context=context, status=CampaignStatus.SENDING)
     dispatch.snapshot(row)
     DispatchBatch.objects.create(
@@ -118,7 +126,7 @@ def failed(past: Past, *, context: Context, reason: str, error: str) -> Campaign
 
 def cancelled(past: Past, *, context: Context) -> Campaign:
     """Scheduled, then cancelled before its time: no message left."""
-    at = timezone.now() - timedelta(days=past.days_ago)
+    at = past.moment
     row = campaign(past, context=context, status=CampaignStatus.CANCELLED)
     Campaign.objects.filter(pk=row.pk).update(
         created_at=at - timedelta(days=2),
