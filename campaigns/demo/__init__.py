@@ -9,17 +9,21 @@ audience is the marker); a few seconds on SQLite.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
+from partnerhub.audit import Action
 from partnerhub.services import accounts_ensure_main
 from unsubscribes.models import Channel as UnsubscribeChannel
 from unsubscribes.models import Source, Unsubscribe, UnsubscribeSync
 
-from ..models import Audience, Campaign, CampaignStatus
+from ..models import Audience, Campaign, CampaignStatus, ImportStatus, RecipientImport
 from ..services import campaign_schedule
 from . import history, people
 from .campaigns import (
@@ -47,6 +51,7 @@ def seed() -> None:
     accounts = {a.provider: a for a in accounts_ensure_main()}
     author = get_user_model().objects.filter(username="marketing").first()
     audiences = {a.name: a for a in people.create_audiences()}
+    _imported(audiences.values(), author)
     _earlier_unsubscribes(audiences)
     rng = random.Random(16)  # noqa: S311 - demo outcomes
     context = history.Context(accounts, audiences, author)
@@ -88,6 +93,34 @@ def _earlier_unsubscribes(audiences: dict[str, Audience]) -> None:
         row.created_at = start + timedelta(hours=17 * i)
         row.synced_at = row.created_at + timedelta(hours=1)
     Unsubscribe.objects.bulk_update(created, ["created_at", "synced_at"])
+
+
+def _imported(audiences: Iterable[Audience], author: Any) -> None:
+    """Each audience came from one CSV import, six weeks ago (as its page shows)."""
+    start = timezone.now() - timedelta(days=42)
+    for i, audience in enumerate(audiences):
+        at = start + timedelta(days=i, hours=2)
+        size = audience.recipients.count()
+        done = RecipientImport.objects.create(
+            audience=audience,
+            created_by=author,
+            file_name=f"{slugify(audience.name)}.csv",
+            file_size=size * 64,
+            encoding="utf-8",
+            delimiter=";",
+            status=ImportStatus.DONE,
+            rows_read=size + 9 + 4 * i,
+            created=size,
+            duplicates=6 + 3 * i,
+            invalid=3 + i,
+            started_at=at,
+            finished_at=at + timedelta(seconds=3),
+        )
+        RecipientImport.objects.filter(pk=done.pk).update(created_at=at)
+        Audience.objects.filter(pk=audience.pk).update(created_at=at)
+        history.audit(Action.AUDIENCE_SAVED, audience, author, at)
+        details = {"file": done.file_name, "rows": done.rows_read, "created": size}
+        history.audit(Action.AUDIENCE_IMPORTED, audience, author, at, details)
 
 
 def _draft(spec: history.Past, *, context: history.Context) -> Campaign:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from partnerhub.audit import Action, AuditEntry, record
 from unsubscribes.models import Source, Unsubscribe
 
 from .. import bulk_sql, counters, dispatch
@@ -99,6 +100,8 @@ def sent(past: Past, *, context: Context, rng: random.Random) -> Campaign:
         estimated_cost=unit_cost * handed,
         settled_at=at + timedelta(hours=30),
     )
+    details = {"recipients": handed, "cost": str(unit_cost * handed)}
+    audit(Action.CAMPAIGN_SENT, row, context.author, at, details)
     return row
 
 
@@ -121,6 +124,7 @@ def failed(past: Past, *, context: Context, reason: str, error: str) -> Campaign
     )
     counters.recount(campaign_id=row.pk)
     _dates(row, at, status=CampaignStatus.FAILED, status_reason=reason)
+    audit(Action.CAMPAIGN_SENT, row, context.author, at, {"recipients": 0})
     return row
 
 
@@ -128,18 +132,22 @@ def cancelled(past: Past, *, context: Context) -> Campaign:
     """Scheduled, then cancelled before its time: no message left."""
     at = past.moment
     row = campaign(past, context=context, status=CampaignStatus.CANCELLED)
+    scheduled, cancelled_at = at - timedelta(days=1, hours=1), at - timedelta(hours=3)
     Campaign.objects.filter(pk=row.pk).update(
-        created_at=at - timedelta(days=2),
+        created_at=at - timedelta(days=1, hours=2),
         scheduled_at=at,
-        cancelled_at=at - timedelta(days=1, hours=3),
+        cancelled_at=cancelled_at,
     )
+    when = {"scheduled_at": at.isoformat(), "deferred": False}
+    audit(Action.CAMPAIGN_SCHEDULED, row, context.author, scheduled, when)
+    audit(Action.CAMPAIGN_CANCELLED, row, context.author, cancelled_at)
     return row
 
 
 def campaign(past: Past, *, context: Context, status: str) -> Campaign:
     """The campaign row as the compose page would have saved it."""
     provider = {"email": "mail", "sms": "sms", "voice": "voice"}[past.channel]
-    return Campaign.objects.create(
+    row = Campaign.objects.create(
         name=past.name,
         channel=past.channel,
         account=context.accounts[provider],
@@ -148,6 +156,17 @@ def campaign(past: Past, *, context: Context, status: str) -> Campaign:
         created_by=context.author,
         **past.content,
     )
+    created = past.moment - timedelta(days=1, hours=2) if past.days_ago > 0 else None
+    audit(Action.CAMPAIGN_CREATED, row, context.author, created)
+    return row
+
+
+def audit(action: str, target: Any, actor: Any, at: datetime | None,
+          details: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """An audit entry as the service would have written it, dated `at`."""
+    entry = record(action=action, target=target, actor=actor, details=details)
+    if at is not None:
+        AuditEntry.objects.filter(pk=entry.pk).update(at=at)
 
 
 def _accept_in_batches(
