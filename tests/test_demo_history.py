@@ -165,3 +165,13 @@ def test_campaign_list_buttons_say_what_the_home_says(demo, client) -> None:
     for label in ("New email campaign", "New SMS campaign", "New voice campaign"):
         assert label in page
     assert "New Voice campaign" not in page
+
+
+def test_pec_operator_home_offers_a_new_pec(demo, client) -> None:
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="pec"))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("pec:compose")}">New PEC</a>' in page
+    assert f'href="{reverse("pec:home")}">My PEC mailboxes</a>' in page
+    assert "New email campaign" not in page
