@@ -93,7 +93,7 @@ def test_demo_has_credit_trends_and_pec_receipts(demo) -> None:
 
 
 def test_demo_is_fast_and_runs_once(demo) -> None:
-    assert demo < 20  # seconds, on a loaded test machine (about 3 s alone)
+    assert demo < 30  # seconds, on a loaded shared machine (about 3 s alone)
     counts = (
         Recipient.objects.count(),
         Campaign.objects.count(),
