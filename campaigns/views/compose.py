@@ -23,7 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +34,7 @@ from partnerhub.pages import page_context
 from partnerhub.providers import errors
 
 from .. import services
+from ..attachments import attachment_list
 from ..forms import (
     DRAFT_FORMS,
     EMAIL_PLACEHOLDERS,
@@ -48,6 +49,7 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import Audience, Campaign, CampaignStatus, Channel
+from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
 from ..sms import MAX_PARTS, STOP_MENTION
 
@@ -69,6 +71,7 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
                                    "unsubscribe or STOP list.")),
     (errors.InvalidAddress, _("The provider refused the address: %(detail)s")),
     (errors.InsufficientCredits, _("The account has not enough credits.")),
+    (errors.QuietHours, QUEUED_SENTENCE),
     (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
     (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
     (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
@@ -157,7 +160,8 @@ def draft_form(request: HttpRequest, campaign: Campaign) -> DraftForm:
             else None
         )
         return VoiceDraftForm(data, instance=campaign, audio_files=files)
-    return form_class(data, instance=campaign)
+    uploads = request.FILES if data is not None else None
+    return form_class(data, uploads, instance=campaign)
 
 
 def voice_account(request: HttpRequest, campaign: Campaign) -> ProviderAccount | None:
@@ -416,10 +420,24 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             if campaign.channel == Channel.EMAIL
             else "",
             labels=confirm_labels(estimate.recipients),
+            attachments=attachment_list(campaign),
+            quiet_warning=review_quiet_warning(campaign, form),
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
     )
+
+
+def review_quiet_warning(campaign: Campaign, form: ReviewForm) -> str:
+    """For the time chosen on the form if any, else for a send right now."""
+    when = timezone.now()
+    if (
+        form.is_bound
+        and form.is_valid()
+        and form.cleaned_data["mode"] == SendMode.LATER
+    ):
+        when = form.cleaned_data["scheduled_at"] or when
+    return quiet_hours_warning(channel=campaign.channel, when=when)
 
 
 def confirm_labels(count: int) -> dict[str, str]:
