@@ -179,8 +179,14 @@ TAG_HELP = _(
 )
 
 
+def tag_field() -> forms.CharField:
+    """The provider's rule gives the only message (`clean_tag`), not the slug one."""
+    return forms.CharField(label=_("Provider tag"), required=False, help_text=TAG_HELP)
+
+
 class EmailDraftForm(DraftForm):
     channel = Channel.EMAIL
+    tag = tag_field()
     new_attachments = MultipleFileField(
         label=_("Attach files"),
         required=False,
@@ -219,7 +225,6 @@ class EmailDraftForm(DraftForm):
             "sender": _("Leave empty to use the account's default sender."),
             "reply_to": _("Where answers go. Empty: to the sender."),
             "reply_to_name": _("Optional."),
-            "tag": TAG_HELP,
             "html": _("Insert %(placeholder)s where the unsubscribe link must appear.")
             % {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
             "text": _("Shown by mail programs that do not display HTML."),
@@ -293,6 +298,7 @@ class EmailDraftForm(DraftForm):
 
 class SmsDraftForm(DraftForm):
     channel = Channel.SMS
+    tag = tag_field()
     add_stop = forms.BooleanField(
         label=_("Add the STOP mention"),
         required=False,
@@ -308,7 +314,6 @@ class SmsDraftForm(DraftForm):
         labels = {"text": _("Message")}
         help_texts = {
             **DraftForm.Meta.help_texts,
-            "tag": TAG_HELP,
             "sender": _(
                 "3 to 11 letters or digits, no spaces. Empty: the operator's "
                 "short number is shown."

@@ -430,14 +430,13 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 def review_quiet_warning(campaign: Campaign, form: ReviewForm) -> str:
     """For the time chosen on the form if any, else for a send right now."""
-    when = timezone.now()
-    if (
-        form.is_bound
-        and form.is_valid()
-        and form.cleaned_data["mode"] == SendMode.LATER
-    ):
-        when = form.cleaned_data["scheduled_at"] or when
-    return quiet_hours_warning(channel=campaign.channel, when=when)
+    chosen = None
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the valid fields of an invalid form
+        data = form.cleaned_data
+        if data.get("mode") == SendMode.LATER:
+            chosen = data.get("scheduled_at")
+    return quiet_hours_warning(channel=campaign.channel, when=chosen or timezone.now())
 
 
 def confirm_labels(count: int) -> dict[str, str]:
