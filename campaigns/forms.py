@@ -179,6 +179,11 @@ TAG_HELP = _(
 )
 
 
+ATTACH_HELP = _(
+    "At most %(count)s files of %(size)s MB each, sent with every email: %(types)s."
+)
+
+
 def tag_field() -> forms.CharField:
     """The provider's rule gives the only message (`clean_tag`), not the slug one."""
     return forms.CharField(label=_("Provider tag"), required=False, help_text=TAG_HELP)
@@ -187,19 +192,7 @@ def tag_field() -> forms.CharField:
 class EmailDraftForm(DraftForm):
     channel = Channel.EMAIL
     tag = tag_field()
-    new_attachments = MultipleFileField(
-        label=_("Attach files"),
-        required=False,
-        help_text=_(
-            "At most %(count)s files of %(size)s MB each, sent with every email: "
-            "%(types)s."
-        )
-        % {
-            "count": MAX_ATTACHMENTS,
-            "size": MAX_ATTACHMENT_BYTES // (1024 * 1024),
-            "types": allowed_extensions(),
-        },
-    )
+    new_attachments = MultipleFileField(label=_("Attach files"), required=False)
     remove_attachments = AttachmentChoiceField(
         label=_("Attached files (tick to remove)"),
         queryset=CampaignAttachment.objects.none(),
@@ -240,6 +233,12 @@ class EmailDraftForm(DraftForm):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
         self.fields["html"].required = True
+        # Formatted here, in the reader's language (not once, at import time).
+        self.fields["new_attachments"].help_text = ATTACH_HELP % {
+            "count": MAX_ATTACHMENTS,
+            "size": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "types": allowed_extensions(),
+        }
         self.stored_attachments = (
             self.instance.attachments.defer("content")
             if self.instance.pk

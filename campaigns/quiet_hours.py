@@ -38,7 +38,7 @@ FIXED_HOLIDAYS = (
 EASTER_OFFSETS = (1, 39, 50)
 
 QUEUED_SENTENCE = _(
-    "Marketing messages are not delivered between 20:00 and 08:00, on Sundays or "
+    "A marketing message is not delivered between 20:00 and 08:00, on Sundays or "
     "on public holidays: the provider queues it until the next working day."
 )
 

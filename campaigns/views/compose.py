@@ -49,6 +49,7 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import Audience, Campaign, CampaignStatus, Channel
+from ..options import VOICEMAIL_PRICE
 from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
 from ..sms import MAX_PARTS, STOP_MENTION
@@ -262,6 +263,14 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "units": {
             str(a.pk): services.account_unit_label(account=a) for a in accounts
         },
+        "voicemailPrices": {
+            str(a.pk): str(
+                services.account_unit_price(account=a, channel=VOICEMAIL_PRICE)
+            )
+            for a in accounts
+        }
+        if channel == Channel.VOICE
+        else {},
         "creditsText": {
             str(a.pk): services.account_credits_text(account=a) for a in accounts
         },
