@@ -461,6 +461,28 @@ def test_review_page_warns_for_the_chosen_time(
         assert "the provider queues it until the next working day" in page
 
 
+def test_scheduling_into_quiet_hours_says_so_after_the_send_is_planned(marketing):
+    campaign = CampaignFactory(
+        channel="sms",
+        audience=audience_with(1),
+        account=AccountFactory(provider="sms", credits=Decimal(10)),
+    )
+    when = next_weekday(6, 10)
+    response = marketing.post(
+        reverse("campaigns:review", args=[campaign.pk]),
+        {
+            "mode": "later",
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "confirm": "on",
+        },
+        follow=True,
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(str(quiet_hours.QUEUED_SENTENCE) in m for m in shown), shown
+
+
 def test_codes_22_23_on_a_test_send_are_shown_as_the_rule(marketing, monkeypatch):
     campaign = CampaignFactory(channel="sms", audience=audience_with(1))
 

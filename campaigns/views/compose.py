@@ -413,6 +413,8 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(field, exc)
         else:
             messages.success(request, queued_message(campaign, form.cleaned_data))
+            if warning := review_quiet_warning(campaign, form):
+                messages.warning(request, warning)  # the time may be picked late
             return redirect(detail_url(campaign))
     return render(
         request,
