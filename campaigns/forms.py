@@ -23,7 +23,15 @@ from partnerhub.accounts.selectors import payable_accounts
 from partnerhub.models import ProviderAccount
 from partnerhub.templatetags.credits import balance
 
-from .models import Audience, Campaign, Channel
+from .attachments import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    AttachmentChanges,
+    allowed_extensions,
+    check_count,
+    check_upload,
+)
+from .models import Audience, Campaign, CampaignAttachment, Channel, VoiceMode
 from .services import CHANNEL_PROVIDER
 from .sms import STOP_MENTION
 
@@ -124,6 +132,12 @@ class DraftForm(forms.ModelForm):
             if not self.is_bound and not self.instance.account_id:
                 self.initial["account"] = accounts[0].pk
 
+    def clean_tag(self) -> str:
+        """Only on the channels whose provider has a tag (email, SMS)."""
+        tag = self.cleaned_data["tag"].strip()
+        rules.validate_provider_tag(channel=self.channel, value=tag)
+        return tag
+
     def draft_fields(self) -> dict[str, Any]:
         """What the draft services take (`campaign_create_draft`/`update_draft`)."""
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
@@ -136,8 +150,55 @@ def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+class AttachmentChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: CampaignAttachment) -> str:
+        from django.template.defaultfilters import filesizeformat
+
+        return f"{obj.filename} ({filesizeformat(obj.size)})"
+
+
+TAG_HELP = _(
+    "Groups the campaign in the provider's statistics: lowercase letters, digits, "
+    "- or _, no spaces."
+)
+
+
+ATTACH_HELP = _(
+    "At most %(count)s files of %(size)s MB each, sent with every email: %(types)s."
+)
+
+
+def tag_field() -> forms.CharField:
+    """The provider's rule gives the only message (`clean_tag`), not the slug one."""
+    return forms.CharField(label=_("Provider tag"), required=False, help_text=TAG_HELP)
+
+
 class EmailDraftForm(DraftForm):
     channel = Channel.EMAIL
+    tag = tag_field()
+    new_attachments = MultipleFileField(label=_("Attach files"), required=False)
+    remove_attachments = AttachmentChoiceField(
+        label=_("Attached files (tick to remove)"),
+        queryset=CampaignAttachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta(DraftForm.Meta):
         fields = [
@@ -145,19 +206,25 @@ class EmailDraftForm(DraftForm):
             "subject",
             "sender",
             "sender_name",
+            "reply_to",
+            "reply_to_name",
             "html",
             "text",
+            "tag",
         ]
         labels = {"sender": _("Sender email"), "text": _("Plain-text part")}
         help_texts = {
             **DraftForm.Meta.help_texts,
             "sender": _("Leave empty to use the account's default sender."),
+            "reply_to": _("Where answers go. Empty: to the sender."),
+            "reply_to_name": _("Optional."),
             "html": _("Insert %(placeholder)s where the unsubscribe link must appear.")
             % {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
             "text": _("Shown by mail programs that do not display HTML."),
         }
         widgets = {
             "sender": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "reply_to": forms.EmailInput(attrs={"autocomplete": "off"}),
             "html": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
             "text": forms.Textarea(attrs={"rows": 5}),
         }
@@ -166,6 +233,56 @@ class EmailDraftForm(DraftForm):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
         self.fields["html"].required = True
+        # Formatted here, in the reader's language (not once, at import time).
+        self.fields["new_attachments"].help_text = ATTACH_HELP % {
+            "count": MAX_ATTACHMENTS,
+            "size": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "types": allowed_extensions(),
+        }
+        self.stored_attachments = (
+            self.instance.attachments.defer("content")
+            if self.instance.pk
+            else CampaignAttachment.objects.none()
+        )
+        stored = cast(AttachmentChoiceField, self.fields["remove_attachments"])
+        stored.queryset = self.stored_attachments
+        self.has_attachments = self.stored_attachments.exists()
+
+    def clean_reply_to(self) -> str:
+        return rules.clean_reply_to(self.cleaned_data["reply_to"])
+
+    def clean_new_attachments(self) -> list[Any]:
+        uploads = self.cleaned_data["new_attachments"] or []
+        problems = []
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except ValidationError as exc:
+                problems.append(exc)
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
+        removed = len(data.get("remove_attachments") or ())
+        try:
+            check_count(
+                kept=self.stored_attachments.count() - removed,
+                added=len(data.get("new_attachments") or ()),
+            )
+        except ValidationError as exc:
+            self.add_error("new_attachments", exc)
+        return data
+
+    def draft_fields(self) -> dict[str, Any]:
+        fields = super().draft_fields()
+        fields["attachments_changes"] = AttachmentChanges(
+            add=self.cleaned_data.get("new_attachments") or (),
+            remove=[a.pk for a in self.cleaned_data.get("remove_attachments") or ()],
+        )
+        return fields
 
     def clean_sender(self) -> str:
         sender = self.cleaned_data["sender"].strip()
@@ -180,6 +297,7 @@ class EmailDraftForm(DraftForm):
 
 class SmsDraftForm(DraftForm):
     channel = Channel.SMS
+    tag = tag_field()
     add_stop = forms.BooleanField(
         label=_("Add the STOP mention"),
         required=False,
@@ -191,7 +309,7 @@ class SmsDraftForm(DraftForm):
     )
 
     class Meta(DraftForm.Meta):
-        fields = [*DraftForm.Meta.fields, "sender", "text"]
+        fields = [*DraftForm.Meta.fields, "sender", "text", "tag"]
         labels = {"text": _("Message")}
         help_texts = {
             **DraftForm.Meta.help_texts,
@@ -249,13 +367,33 @@ class VoiceDraftForm(DraftForm):
     )
 
     class Meta(DraftForm.Meta):
-        fields = [*DraftForm.Meta.fields, "text", "voice_lang", "voice_audio_token"]
+        fields = [
+            *DraftForm.Meta.fields,
+            "voice_mode",
+            "text",
+            "voice_lang",
+            "voice_audio_token",
+            "notification_email",
+        ]
         labels = {"text": _("Text read aloud")}
         help_texts = {
             **DraftForm.Meta.help_texts,
             "text": _("Each comma makes a half-second pause."),
+            "voice_mode": _(
+                "Voicemail drop: mobiles get the audio file straight on their "
+                "voicemail; landlines ring and the message is left if nobody "
+                "answers. It has its own price."
+            ),
+            "notification_email": _(
+                "Voicemail drop only: Voice Partner reports the campaign to this "
+                "address."
+            ),
         }
-        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 6}),
+            "voice_mode": forms.RadioSelect,
+            "notification_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
 
     def __init__(
         self,
@@ -274,7 +412,9 @@ class VoiceDraftForm(DraftForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
-        if not (data.get("text") or "").strip() and not data.get("voice_audio_token"):
+        voicemail = data.get("voice_mode") == VoiceMode.VOICEMAIL
+        no_content = not (data.get("text") or "").strip()
+        if no_content and not voicemail and not data.get("voice_audio_token"):
             raise ValidationError(
                 {"text": _("Write a text to read aloud or choose an audio file.")}
             )

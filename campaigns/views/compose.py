@@ -23,7 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +34,7 @@ from partnerhub.pages import page_context
 from partnerhub.providers import errors
 
 from .. import services
+from ..attachments import attachment_list
 from ..forms import (
     DRAFT_FORMS,
     EMAIL_PLACEHOLDERS,
@@ -48,6 +49,8 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import Audience, Campaign, CampaignStatus, Channel
+from ..options import VOICEMAIL_PRICE
+from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
 from ..sms import MAX_PARTS, STOP_MENTION
 
@@ -69,6 +72,7 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
                                    "unsubscribe or STOP list.")),
     (errors.InvalidAddress, _("The provider refused the address: %(detail)s")),
     (errors.InsufficientCredits, _("The account has not enough credits.")),
+    (errors.QuietHours, QUEUED_SENTENCE),
     (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
     (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
     (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
@@ -157,7 +161,8 @@ def draft_form(request: HttpRequest, campaign: Campaign) -> DraftForm:
             else None
         )
         return VoiceDraftForm(data, instance=campaign, audio_files=files)
-    return form_class(data, instance=campaign)
+    uploads = request.FILES if data is not None else None
+    return form_class(data, uploads, instance=campaign)
 
 
 def voice_account(request: HttpRequest, campaign: Campaign) -> ProviderAccount | None:
@@ -258,6 +263,14 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "units": {
             str(a.pk): services.account_unit_label(account=a) for a in accounts
         },
+        "voicemailPrices": {
+            str(a.pk): str(
+                services.account_unit_price(account=a, channel=VOICEMAIL_PRICE)
+            )
+            for a in accounts
+        }
+        if channel == Channel.VOICE
+        else {},
         "creditsText": {
             str(a.pk): services.account_credits_text(account=a) for a in accounts
         },
@@ -400,6 +413,8 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(field, exc)
         else:
             messages.success(request, queued_message(campaign, form.cleaned_data))
+            if warning := review_quiet_warning(campaign, form):
+                messages.warning(request, warning)  # the time may be picked late
             return redirect(detail_url(campaign))
     return render(
         request,
@@ -416,10 +431,23 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             if campaign.channel == Channel.EMAIL
             else "",
             labels=confirm_labels(estimate.recipients),
+            attachments=attachment_list(campaign),
+            quiet_warning=review_quiet_warning(campaign, form),
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
     )
+
+
+def review_quiet_warning(campaign: Campaign, form: ReviewForm) -> str:
+    """For the time chosen on the form if any, else for a send right now."""
+    chosen = None
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the valid fields of an invalid form
+        data = form.cleaned_data
+        if data.get("mode") == SendMode.LATER:
+            chosen = data.get("scheduled_at")
+    return quiet_hours_warning(channel=campaign.channel, when=chosen or timezone.now())
 
 
 def confirm_labels(count: int) -> dict[str, str]:

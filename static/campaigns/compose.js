@@ -81,6 +81,10 @@
       var n = parts();
       var chosen = account ? account.value : "";
       var price = (config.prices && config.prices[chosen]) || config.unitCost;
+      var mode = form.querySelector("[name=voice_mode]:checked");
+      if (mode && mode.value === "voicemail" && config.voicemailPrices) {
+        price = config.voicemailPrices[chosen] || price;  // a voicemail drop's own price
+      }
       var unit = (config.units && config.units[chosen]) || "";
       var cost = Number(price) * Number(sendable) * n;
       var message = config.channel === "sms"
@@ -120,6 +124,9 @@
 
     audience.addEventListener("change", updateCounts);
     if (account) { account.addEventListener("change", updateCost); }
+    form.querySelectorAll("[name=voice_mode]").forEach(function (radio) {
+      radio.addEventListener("change", updateCost);
+    });
     form.querySelectorAll(".ph-insert").forEach(function (button) {
       button.addEventListener("click", function () { insertAtCursor(button); });
     });
