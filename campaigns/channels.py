@@ -22,6 +22,8 @@ from partnerhub.providers.factory import (
 )
 from partnerhub.providers.mailpartner import MailRecipient
 
+from .models import SmsEncoding, SmsRange
+
 if TYPE_CHECKING:
     from partnerhub.providers.voicepartner import VoiceSendResult
 
@@ -36,6 +38,14 @@ class _MailContent(TypedDict):
     text: str | None
     sender_email: str | None
     sender_name: str | None
+
+
+class _SmsOptions(TypedDict):
+    """What `SmsPartnerClient.send` / `bulk_send` take from the campaign."""
+
+    gamme: int
+    is_unicode: bool
+    is_stop_sms: bool
 
 
 @dataclass(frozen=True)
@@ -154,8 +164,22 @@ class SmsAdapter:
             sender=self.campaign.sender or None,
             tag=tag,
             scheduled_at=scheduled_at,
+            **self.options(),
         )
         return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def options(self) -> _SmsOptions:
+        """Range, encoding and the provider's STOP (providers.md §2.3).
+
+        `isStopSms` on Premium only: on Low Cost "NoPub=STOP" is in the text.
+        """
+        c = self.campaign
+        low_cost = c.sms_range == SmsRange.LOW_COST
+        return {
+            "gamme": int(c.sms_range),
+            "is_unicode": c.sms_encoding == SmsEncoding.UNICODE,
+            "is_stop_sms": c.sms_stop and not low_cost,
+        }
 
     def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
         updates: list[StatusUpdate] = []
@@ -183,6 +207,7 @@ class SmsAdapter:
             message=self.campaign.text,
             sender=sender,
             tag="test",
+            **self.options(),
         )
         return result.message_id
 

@@ -75,9 +75,16 @@ def test_send_answers_documented_fields_and_debits_per_part(sandbox: Any) -> Non
         ("€" * 80, 1),
         ("€" * 81, 2),
         ("é" * 160, 1),
-        ("ł" * 70, 1),
-        ("ł" * 71, 2),
+        # Without isUnicode the provider substitutes and stays in GSM-7 (§2.3).
+        ("ł" * 160, 1),
+        ("ł" * 161, 2),
+        ("«" * 160, 1),
+        ("œ" * 80, 1),
+        ("œ" * 81, 2),
+        ("a" * 160 + "^~|\\¨§", 1),
         ("a:br:b", 1),
+        ("a" * 158 + ":br:", 1),
+        ("a" * 158 + ":br:b", 2),
     ],
 )
 def test_sms_parts_follow_gsm7_and_unicode_limits(text: str, parts: int) -> None:
@@ -86,6 +93,10 @@ def test_sms_parts_follow_gsm7_and_unicode_limits(text: str, parts: int) -> None
 
 def test_unicode_flag_forces_70_char_parts() -> None:
     assert sms_parts("a" * 71, unicode=True) == 2
+    assert sms_parts("ł" * 70, unicode=True) == 1
+    assert sms_parts("ł" * 71, unicode=True) == 2
+    assert sms_parts("😀" * 35, unicode=True) == 1  # two UTF-16 units each
+    assert sms_parts("😀" * 36, unicode=True) == 2
 
 
 def test_send_errors(sandbox: Any) -> None:
