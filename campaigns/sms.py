@@ -67,10 +67,7 @@ def sms_length(
 
     `provider_stop`: the provider appends its STOP mention (`isStopSms=1`).
     """
-    if unicode:
-        shown = expand_tokens(text)
-    else:
-        shown = gsm_render(text)
+    shown = expand_tokens(text) if unicode else gsm_render(text)
     if provider_stop and shown:
         shown = f"{shown} {STOP_MENTION}"
     if unicode:

@@ -30,7 +30,7 @@ NASTY = [
     "€" * 80,
     "€" * 81,
     "[promo] {code} ~ ^ | \\ ¨ §",
-    "Bœuf « maison » — l’été… ça marche ?",
+    "Bœuf « maison » — l\u2019été… ça marche ?",
     "Œuvre « spéciale » : 20 €",
     "é" * 160,
     "ê" * 70,
@@ -130,9 +130,10 @@ def test_compose_sms_counter_and_preview_in_gsm_then_unicode(
     assert bubble.get_attribute("data-text") == f"{text} {STOP_MENTION}"
     assert bubble.locator("mark, del").count() == 0
     assert page.locator("#sms-changes").is_hidden()
-    assert "activated it for the account" in page.locator(
-        "#field-sms_encoding"
-    ).inner_text()
+    assert (
+        "activated it for the account"
+        in page.locator("#field-sms_encoding").inner_text()
+    )
     screenshot("compose-sms-unicode")
     page.fill("#id_text", text * 2)
     two = sms_length(text * 2, unicode=True, provider_stop=True)

@@ -15,11 +15,11 @@ from campaigns import services
 from campaigns.forms import EmailDraftForm, SmsDraftForm
 from campaigns.models import Campaign, Recipient
 from campaigns.sms import GSM7_BASIC, GSM7_EXTENDED
-from partnerhub.providers.sms_charset import table_for_js
 from partnerhub import rules
 from partnerhub.csvio import errors
 from partnerhub.csvio.pipeline import iter_batches
 from partnerhub.csvio.reader import open_csv
+from partnerhub.providers.sms_charset import table_for_js
 from tests.campaign_factories import AccountFactory, AudienceFactory
 from unsubscribes import services as unsubscribe_services
 from unsubscribes.models import Unsubscribe
