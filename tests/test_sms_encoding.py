@@ -128,6 +128,9 @@ def test_code_42_from_the_provider_reads_as_a_sentence(sandbox_settings):
     assert caught.value.code == 42
     message = provider_error_message(caught.value)
     assert "Low Cost SMS is one SMS of 160 characters at most" in message
+    not_eligible = errors.AccessDenied("Gamme non éligible", provider="smspartner")
+    not_eligible.code = 51
+    assert "not eligible for the Low Cost range" in provider_error_message(not_eligible)
 
 
 def test_migration_moves_the_written_stop_mention_of_drafts_to_the_flag():

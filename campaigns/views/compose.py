@@ -88,8 +88,13 @@ LOW_COST_REFUSED = _(
     "The provider refuses: a Low Cost SMS is one SMS of 160 characters at most "
     "(code 42). Shorten the text or choose the Premium range."
 )
+LOW_COST_NOT_ELIGIBLE = _(
+    "The provider refuses: this account is not eligible for the Low Cost range "
+    "(code 51). Choose Premium, or ask SMS Partner to open it."
+)
 PROVIDER_CODE_MESSAGES: dict[tuple[str, object], Any] = {
-    ("smspartner", 42): LOW_COST_REFUSED
+    ("smspartner", 42): LOW_COST_REFUSED,
+    ("smspartner", 51): LOW_COST_NOT_ELIGIBLE,
 }
 
 
