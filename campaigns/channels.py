@@ -24,7 +24,7 @@ from partnerhub.providers.mailpartner import MailAttachment, MailRecipient
 
 from . import tags
 from .attachments import mail_attachments
-from .models import VoiceMode
+from .models import SmsEncoding, SmsRange, VoiceMode
 
 if TYPE_CHECKING:
     from partnerhub.providers.voicepartner import VoiceSendResult
@@ -42,6 +42,14 @@ class _MailContent(TypedDict):
     sender_name: str | None
     reply_to: MailRecipient | None
     attachments: list[MailAttachment]
+
+
+class _SmsOptions(TypedDict):
+    """What `SmsPartnerClient.send` / `bulk_send` take from the campaign."""
+
+    gamme: int
+    is_unicode: bool
+    is_stop_sms: bool
 
 
 @dataclass(frozen=True)
@@ -171,8 +179,22 @@ class SmsAdapter:
             sender=self.campaign.sender or None,
             tag=tag,
             scheduled_at=scheduled_at,
+            **self.options(),
         )
         return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def options(self) -> _SmsOptions:
+        """Range, encoding and the provider's STOP (providers.md §2.3).
+
+        `isStopSms` on Premium only: on Low Cost "NoPub=STOP" is in the text.
+        """
+        c = self.campaign
+        low_cost = c.sms_range == SmsRange.LOW_COST
+        return {
+            "gamme": int(c.sms_range),
+            "is_unicode": c.sms_encoding == SmsEncoding.UNICODE,
+            "is_stop_sms": c.sms_stop and not low_cost,
+        }
 
     def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
         updates: list[StatusUpdate] = []
@@ -200,6 +222,7 @@ class SmsAdapter:
             message=self.campaign.text,
             sender=sender,
             tag="test",
+            **self.options(),
         )
         return result.message_id
 

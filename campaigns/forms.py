@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from partnerhub import rules
@@ -31,16 +32,25 @@ from .attachments import (
     check_count,
     check_upload,
 )
-from .models import Audience, Campaign, CampaignAttachment, Channel, VoiceMode
+from .models import (
+    Audience,
+    Campaign,
+    CampaignAttachment,
+    Channel,
+    SmsRange,
+    VoiceMode,
+)
 from .services import CHANNEL_PROVIDER
-from .sms import STOP_MENTION
+from .sms import LOW_COST_STOP, STOP_MENTION
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-# The mention the operator expects at the end of a marketing SMS (providers.md §2.3,
-# `isStopSms`); older texts say "STOP au 36180", both are recognised.
-STOP_AT_END = re.compile(r"\s*STOP(?: au)? 36180\s*$", re.IGNORECASE)
+# A STOP mention typed or saved at the end of the text: the provider's own
+# (`isStopSms` appends it, so it must not be written too) or the Low Cost one.
+STOP_AT_END = re.compile(
+    r"\s*(?:STOP(?: au)? 36180|NoPub\s*=\s*STOP)\s*$", re.IGNORECASE
+)
 UNSUBSCRIBE_PLACEHOLDER = "#UNSUBSCRIBE_LINK#"
 # Mail Partner's documented placeholders (providers.md §4.1). Its `variables`
 # (`#FIRSTNAME#`…) hold one value per send, not per recipient, so they are not
@@ -79,6 +89,18 @@ TEST_HELP: dict[str, StrPromise] = {
 }
 PARIS = ZoneInfo("Europe/Paris")
 CONFIRM_REQUIRED = _("Tick the box to confirm.")
+
+
+def _lazy_interpolate(text: object, params: dict[str, object]) -> str:
+    """`%`-format a lazy translation when it is shown, in the reader's language.
+
+    `gettext_lazy(...) % {...}` at import time would freeze the language of
+    whichever request loaded the module first.
+    """
+    return str(text) % params
+
+
+_interpolate = lazy(_lazy_interpolate, str)
 
 
 NOT_CHECKED = _("balance not checked yet")
@@ -218,8 +240,10 @@ class EmailDraftForm(DraftForm):
             "sender": _("Leave empty to use the account's default sender."),
             "reply_to": _("Where answers go. Empty: to the sender."),
             "reply_to_name": _("Optional."),
-            "html": _("Insert %(placeholder)s where the unsubscribe link must appear.")
-            % {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
+            "html": _interpolate(
+                _("Insert %(placeholder)s where the unsubscribe link must appear."),
+                {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
+            ),
             "text": _("Shown by mail programs that do not display HTML."),
         }
         widgets = {
@@ -302,15 +326,30 @@ class SmsDraftForm(DraftForm):
         label=_("Add the STOP mention"),
         required=False,
         initial=True,
-        help_text=_(
-            "Required by law for marketing SMS: “%(mention)s” is added at the end."
-        )
-        % {"mention": STOP_MENTION},
+        help_text=_interpolate(
+            _(
+                "Required by law for marketing SMS. Premium: the provider adds "
+                "“%(mention)s” at the end. Low Cost: “%(low_cost)s” is added to the "
+                "text."
+            ),
+            {"mention": STOP_MENTION, "low_cost": LOW_COST_STOP},
+        ),
     )
 
     class Meta(DraftForm.Meta):
-        fields = [*DraftForm.Meta.fields, "sender", "text", "tag"]
-        labels = {"text": _("Message")}
+        fields = [
+            *DraftForm.Meta.fields,
+            "sender",
+            "text",
+            "sms_encoding",
+            "sms_range",
+            "tag",
+        ]
+        labels = {
+            "text": _("Message"),
+            "sms_encoding": _("Encoding"),
+            "sms_range": _("Range"),
+        }
         help_texts = {
             **DraftForm.Meta.help_texts,
             "sender": _(
@@ -318,8 +357,17 @@ class SmsDraftForm(DraftForm):
                 "short number is shown."
             ),
             "text": _(
-                "160 characters per SMS (153 each when split); 70 (67) if the "
-                "text has characters outside the GSM alphabet, such as emoji."
+                "GSM: 160 characters per SMS (153 each when split); characters "
+                "outside the GSM alphabet are replaced or removed by the provider, "
+                "as the preview shows. Unicode: 70 (67)."
+            ),
+            "sms_encoding": _(
+                "Unicode keeps every character (emoji, œ, «»…) but the provider "
+                "must have activated it for the account: ask SMS Partner support."
+            ),
+            "sms_range": _(
+                "Low Cost: cheaper, one SMS of 160 characters at most, STOP "
+                "mention written in the text."
             ),
         }
         widgets = {
@@ -327,14 +375,20 @@ class SmsDraftForm(DraftForm):
                 attrs={"maxlength": 11, "pattern": "[A-Za-z0-9]{3,11}"}
             ),
             "text": forms.Textarea(attrs={"rows": 6}),
+            "sms_encoding": forms.RadioSelect,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].required = True
+        # Older posts (API clients, tests) without them keep the saved values.
+        self.fields["sms_encoding"].required = False
+        self.fields["sms_range"].required = False
         if not self.is_bound and self.instance.pk:
             text = self.instance.text
-            self.initial["add_stop"] = bool(STOP_AT_END.search(text))
+            self.initial["add_stop"] = self.instance.sms_stop or bool(
+                STOP_AT_END.search(text)
+            )
             self.initial["text"] = STOP_AT_END.sub("", text)
 
     def clean_sender(self) -> str:
@@ -343,13 +397,20 @@ class SmsDraftForm(DraftForm):
         return sender
 
     def clean(self) -> dict[str, Any]:
+        """The text as saved: a Low Cost text ends with "NoPub=STOP" if asked."""
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
+        data["sms_encoding"] = data.get("sms_encoding") or self.instance.sms_encoding
+        data["sms_range"] = data.get("sms_range") or self.instance.sms_range
         text = STOP_AT_END.sub("", data.get("text") or "").rstrip()
-        if text and data.get("add_stop"):
-            text = f"{text} {STOP_MENTION}"
+        low_cost = data["sms_range"] == SmsRange.LOW_COST
+        if text and data.get("add_stop") and low_cost:
+            text = f"{text} {LOW_COST_STOP}"
         data["text"] = text
         return data
+
+    def draft_fields(self) -> dict[str, Any]:
+        return {**super().draft_fields(), "sms_stop": self.cleaned_data["add_stop"]}
 
 
 class VoiceDraftForm(DraftForm):

@@ -111,6 +111,20 @@ class CampaignStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class SmsEncoding(models.TextChoices):
+    """GSM: the provider substitutes characters; Unicode needs its activation."""
+
+    GSM = "gsm", _("GSM (standard)")
+    UNICODE = "unicode", _("Unicode")
+
+
+class SmsRange(models.IntegerChoices):
+    """SMS Partner's `gamme` (providers.md §2.3)."""
+
+    PREMIUM = 1, _("Premium")
+    LOW_COST = 2, _("Low Cost")
+
+
 class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=150, validators=ONE_LINE)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -144,6 +158,23 @@ class Campaign(models.Model):
         _("text"),
         blank=True,
         help_text=_("Email plain-text part, SMS text, or voice text."),
+    )
+    sms_encoding = models.CharField(
+        _("SMS encoding"),
+        max_length=8,
+        choices=SmsEncoding.choices,
+        default=SmsEncoding.GSM,
+    )
+    sms_range = models.PositiveSmallIntegerField(
+        _("SMS range"), choices=SmsRange.choices, default=SmsRange.PREMIUM
+    )
+    sms_stop = models.BooleanField(
+        _("STOP mention"),
+        default=False,
+        help_text=_(
+            "Premium: the provider appends it (isStopSms). Low Cost: “NoPub=STOP” "
+            "is at the end of the text."
+        ),
     )
     voice_lang = models.CharField(_("voice language"), max_length=8, default="fr")
     voice_audio_token = models.CharField(_("audio file"), max_length=64, blank=True)

@@ -45,8 +45,9 @@ from .models import (
     DeliveryStatus,
     DispatchBatch,
     Recipient,
+    SmsRange,
 )
-from .sms import sms_length
+from .sms import LOW_COST_STOP, campaign_sms_length, max_parts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -81,6 +82,10 @@ INCOMPLETE_CONTENT: dict[str, StrPromise] = {
     Channel.VOICE: _("A voice message needs a text or an audio file."),
 }
 SMS_TOO_LONG = _("The SMS is longer than 10 parts.")
+LOW_COST_TOO_LONG = _(
+    "Low Cost sends one SMS only: %(characters)s characters as sent, at most "
+    "%(max)s (“%(mention)s” included). Shorten the text or choose Premium."
+)
 
 NOT_EDITABLE = _("Only a draft can be edited: this campaign is already %(status)s.")
 WRONG_ACCOUNT = _("This account belongs to another provider than the channel's.")
@@ -113,6 +118,9 @@ DRAFT_FIELD_ORDER = (
     "notification_email",
     "reply_to",
     "reply_to_name",
+    "sms_encoding",
+    "sms_range",
+    "sms_stop",
 )
 DRAFT_FIELDS = frozenset(DRAFT_FIELD_ORDER)
 # Unit prices used for the estimate, in the unit of each provider's credits.
@@ -158,7 +166,8 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
     from .selectors import campaign_audience_counts
 
     reachable, suppressed = campaign_audience_counts(campaign=campaign)
-    parts = sms_length(campaign.text).parts if campaign.channel == Channel.SMS else 1
+    sms = campaign.channel == Channel.SMS
+    parts = campaign_sms_length(campaign).parts if sms else 1
     messages = (reachable - suppressed) * max(parts, 1)
     account = campaign.account
     price = account_unit_price(account=account, channel=options.price_key(campaign))
@@ -355,9 +364,24 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
             )
     # The sender rules are checked by `Campaign.clean()` (partnerhub.rules).
     found += options.option_problems(campaign)
-    if campaign.channel == Channel.SMS and sms_length(campaign.text).too_long:
-        found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
+    if campaign.channel == Channel.SMS:
+        found += [("text", error) for error in _sms_length_problems(campaign)]
     return found
+
+
+def _sms_length_problems(campaign: Campaign) -> list[ValidationError]:
+    """More than 10 parts (code 52), or more than one on Low Cost (code 42)."""
+    length = campaign_sms_length(campaign)
+    if length.parts <= max_parts(campaign):
+        return []
+    if campaign.sms_range == SmsRange.LOW_COST:
+        message = LOW_COST_TOO_LONG % {
+            "characters": length.characters,
+            "max": length.per_part,
+            "mention": LOW_COST_STOP,
+        }
+        return [ValidationError(message, code="low_cost_length")]
+    return [ValidationError(SMS_TOO_LONG, code="sms_length")]
 
 
 def voice_audio_files(
@@ -430,8 +454,8 @@ def _validate_content(campaign: Campaign) -> None:
     if option_problems:
         raise option_problems[0][1]
     if campaign.channel == Channel.SMS:
-        if sms_length(campaign.text).too_long:
-            raise ValidationError(SMS_TOO_LONG, code="sms_length")
+        for problem in _sms_length_problems(campaign):
+            raise problem
         rules.validate_sms_sender(campaign.sender)
 
 

@@ -32,6 +32,7 @@ from partnerhub.html import sanitise_preview
 from partnerhub.models import ProviderAccount
 from partnerhub.pages import page_context
 from partnerhub.providers import errors
+from partnerhub.providers.sms_charset import table_for_js
 
 from .. import services
 from ..attachments import attachment_list
@@ -52,7 +53,7 @@ from ..models import Audience, Campaign, CampaignStatus, Channel
 from ..options import VOICEMAIL_PRICE
 from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
-from ..sms import MAX_PARTS, STOP_MENTION
+from ..sms import LOW_COST_STOP, MAX_PARTS, STOP_MENTION, campaign_sms_length
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -87,8 +88,25 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
 )  # fmt: skip
 
 
+LOW_COST_REFUSED = _(
+    "The provider refuses: a Low Cost SMS is one SMS of 160 characters at most "
+    "(code 42). Shorten the text or choose the Premium range."
+)
+LOW_COST_NOT_ELIGIBLE = _(
+    "The provider refuses: this account is not eligible for the Low Cost range "
+    "(code 51). Choose Premium, or ask SMS Partner to open it."
+)
+PROVIDER_CODE_MESSAGES: dict[tuple[str, object], Any] = {
+    ("smspartner", 42): LOW_COST_REFUSED,
+    ("smspartner", 51): LOW_COST_NOT_ELIGIBLE,
+}
+
+
 def provider_error_message(exc: errors.ProviderError) -> str:
     """A sentence for the user; the provider's own text is kept as detail."""
+    by_code = PROVIDER_CODE_MESSAGES.get((exc.provider, exc.code))
+    if by_code is not None:
+        return str(by_code)
     for error_type, message in PROVIDER_ERROR_MESSAGES:
         if isinstance(exc, error_type):
             return str(message) % {"detail": exc.message or exc}
@@ -214,6 +232,7 @@ def render_compose(
         if channel == Channel.EMAIL
         else "",
         compose_config=compose_config(form, channel),
+        sms_charset=table_for_js() if channel == Channel.SMS else None,
     )
     return render(request, "campaigns/compose.html", context, status=status)
 
@@ -249,6 +268,7 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "countsUrl": reverse("campaigns:audience_counts"),
         "unitCost": str(services.unit_cost(channel)),
         "stopMention": STOP_MENTION,
+        "lowCostStop": LOW_COST_STOP,
         "maxParts": MAX_PARTS,
         "unsubscribePlaceholder": UNSUBSCRIBE_PLACEHOLDER,
         "credits": {
@@ -280,6 +300,13 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
             "noAudience": str(_("Choose an audience to see how many recipients.")),
             "sms": str(_("%(characters)s characters · %(encoding)s · %(parts)s SMS")),
             "tooLong": str(_("Too long: at most %(max)s SMS.")),
+            "lowCostTooLong": str(_("Too long for Low Cost: one SMS of 160 "
+                                    "characters at most, the mention included.")),
+            "replaced": str(_("“%(from)s” is sent as “%(to)s”")),
+            "removed": str(_("“%(from)s” is removed by the provider")),
+            "changed": str(_("Characters replaced or removed by the provider in "
+                             "GSM: %(count)s (highlighted). Choose Unicode to keep "
+                             "them.")),
             "cost": str(_("Estimated cost: %(cost)s credits (%(parts)s SMS x "
                           "%(sendable)s recipients x %(unit)s).")),
             "costEmail": str(_("Estimated cost: %(cost)s %(unit)s.")),
@@ -426,7 +453,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
             estimate=estimate,
             problem=services.campaign_blocking_problem(campaign=campaign),
-            sms=campaign_sms_length(campaign),
+            sms=review_sms_length(campaign),
             preview_html=sanitise_preview(campaign.html)
             if campaign.channel == Channel.EMAIL
             else "",
@@ -501,10 +528,9 @@ def queued_message(campaign: Campaign, data: dict[str, Any]) -> str:
     )
 
 
-def campaign_sms_length(campaign: Campaign) -> Any:
-    from ..sms import sms_length
-
-    return sms_length(campaign.text) if campaign.channel == Channel.SMS else None
+def review_sms_length(campaign: Campaign) -> Any:
+    """Length and text as sent (substitutions, STOP mention), for the review."""
+    return campaign_sms_length(campaign) if campaign.channel == Channel.SMS else None
 
 
 # --- cancel -------------------------------------------------------------------
