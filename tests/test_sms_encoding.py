@@ -144,3 +144,18 @@ def test_migration_moves_the_written_stop_mention_of_drafts_to_the_flag():
     sent.refresh_from_db()
     assert (draft.text, draft.sms_stop) == ("Promo -20%", True)
     assert (sent.text, sent.sms_stop) == ("Promo STOP 36180", False)
+
+
+def test_the_stop_help_follows_the_reader_language_not_the_first_request() -> None:
+    """A lazy translation %-formatted at import froze the first language seen."""
+    from django.utils import translation
+
+    from campaigns.forms import SmsDraftForm
+
+    field = SmsDraftForm.base_fields["add_stop"]
+    with translation.override("fr"):
+        french = str(field.help_text)
+    with translation.override("en"):
+        english = str(field.help_text)
+    assert english.startswith("Required by law") and "STOP" in english
+    assert french.startswith("Obligatoire") and french != english
