@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .history import Past
 
 LOYAL, PROSPECTS, NEWSLETTER = (
@@ -13,7 +15,7 @@ SENDER = {"sender": "contact@maison-lumiere.fr", "sender_name": "Maison Lumière
 UNSUBSCRIBE = '<p><small><a href="#UNSUBSCRIBE_LINK#">Se désinscrire</a></small></p>'
 
 
-def email(subject: str, body: str) -> dict[str, str]:
+def email(subject: str, body: str) -> dict[str, Any]:
     return {
         **SENDER,
         "subject": subject,
@@ -22,8 +24,9 @@ def email(subject: str, body: str) -> dict[str, str]:
     }
 
 
-def sms(text: str) -> dict[str, str]:
-    return {"sender": "MLumiere", "text": f"{text} STOP au 36180"}
+def sms(text: str) -> dict[str, Any]:
+    """Premium SMS: the provider appends the STOP mention (isStopSms)."""
+    return {"sender": "MLumiere", "text": text, "sms_stop": True}
 
 
 PAST = (

@@ -60,7 +60,7 @@ class Past:
     channel: str
     audience: str
     days_ago: float
-    content: dict[str, str]
+    content: dict[str, Any]
     delivered: float = 0.95  # share of handed-over messages delivered
     stop: float = 0.0  # share of delivered SMS answered by STOP
     parts: int = 1
