@@ -151,8 +151,8 @@ class DraftForm(forms.ModelForm):
             # Nothing to choose: no blank option, so the first save cannot fail
             # on an account left empty.
             account.empty_label = None
-            if not self.is_bound and not self.instance.account_id:
-                self.initial["account"] = accounts[0].pk
+        if accounts and not self.is_bound and not self.instance.account_id:
+            self.initial["account"] = usual_account(accounts, self.channel)
 
     def clean_tag(self) -> str:
         """Only on the channels whose provider has a tag (email, SMS)."""
@@ -163,6 +163,23 @@ class DraftForm(forms.ModelForm):
     def draft_fields(self) -> dict[str, Any]:
         """What the draft services take (`campaign_create_draft`/`update_draft`)."""
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+def usual_account(offered: list[ProviderAccount], channel: str) -> int | None:
+    """The only account offered, else the one the last campaign of this channel
+    paid with (if it is still offered).
+
+    With several accounts and no campaign yet, nothing is chosen for the user:
+    who pays is a real choice. Afterwards the usual payer is offered first.
+    """
+    if len(offered) == 1:
+        return offered[0].pk
+    return (
+        Campaign.objects.filter(channel=channel, account__in=accounts_for(channel))
+        .order_by("-created_at")
+        .values_list("account_id", flat=True)
+        .first()
+    )
 
 
 def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
