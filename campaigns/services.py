@@ -8,6 +8,7 @@ provider errors. Provider calls never run inside a database transaction.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -539,12 +541,17 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
 
 @transaction.atomic
 def _mark_batch_cancelled(batch: DispatchBatch) -> None:
+    """Cancelled at the provider: nothing left, so nothing is billed either (the
+    provider gives the credit back); the cost leaves the campaign's total."""
     DispatchBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
     for status in OPEN_DELIVERY_STATUSES:
-        done = batch.deliveries.filter(status=status).update(
-            status=DeliveryStatus.CANCELLED
+        rows = batch.deliveries.filter(status=status)
+        billed = rows.aggregate(total=Sum("cost"))["total"]
+        done = rows.update(status=DeliveryStatus.CANCELLED, cost=None)
+        moved: Counter[str] = Counter(
+            {str(status): -done, DeliveryStatus.CANCELLED.value: done}
         )
-        counters.move(batch.campaign_id, status, DeliveryStatus.CANCELLED, done)
+        counters.apply(batch.campaign_id, moved, -billed if billed else None)
 
 
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:
