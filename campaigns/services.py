@@ -23,7 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partnerhub import rules
+from partnerhub import formatting, rules
 from partnerhub.audit import Action, record
 from partnerhub.models import ProviderAccount
 from partnerhub.providers import errors
@@ -167,9 +167,7 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
 
 def account_unit(*, account: ProviderAccount) -> str:
     """The unit of the account's credits: a Mail main account counts emails."""
-    return account.credits_unit or (
-        EMAILS if account.provider == "mail" and account.is_main else "EUR"
-    )
+    return formatting.account_unit(account)
 
 
 def account_unit_label(*, account: ProviderAccount) -> str:
@@ -178,12 +176,10 @@ def account_unit_label(*, account: ProviderAccount) -> str:
 
 def account_credits_text(*, account: ProviderAccount) -> str:
     """The balance as the reader's language writes it: 1 000 000 emails, 12,50 €."""
-    from django.utils.formats import number_format
-
     if account.credits is None:
         return ""
     places = 0 if account_unit(account=account) == EMAILS else 2
-    return number_format(account.credits, places, use_l10n=True, force_grouping=True)
+    return formatting.number(account.credits, places)
 
 
 def account_unit_price(*, account: ProviderAccount, channel: str) -> Decimal:

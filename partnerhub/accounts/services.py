@@ -16,8 +16,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 
+from partnerhub import formatting
 from partnerhub.models import (
     CreditMove,
     CreditSnapshot,
@@ -114,7 +114,7 @@ def clean_amount(amount: Any) -> Decimal:
 
 def money(value: Decimal) -> str:
     """12.5 -> "12,50" in French, "12.50" in English (for sentences)."""
-    return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return formatting.number(value, 2)
 
 
 def parent_money(parent: ProviderAccount) -> Decimal | None:
