@@ -32,6 +32,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from partnerhub import formatting
 from partnerhub.models import CreditMove, ProviderAccount
 from partnerhub.pages import csv_download, delimiter_from, page_context
 
@@ -305,8 +306,8 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s deleted; %(amount)s EUR went back to the main account.")
-                % {"name": account.name, "amount": services.money(move.amount)},
+                _("%(name)s deleted; %(amount)s went back to the main account.")
+                % {"name": account.name, "amount": formatting.money(move.amount)},
             )
             return redirect("accounts:list")
     context = page_context(
