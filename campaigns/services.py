@@ -41,6 +41,7 @@ from .models import (
     Audience,
     BatchStatus,
     Campaign,
+    CampaignCounts,
     CampaignStatus,
     Channel,
     Delivery,
@@ -548,6 +549,9 @@ def _mark_batch_cancelled(batch: DispatchBatch) -> None:
             {str(status): -done, DeliveryStatus.CANCELLED.value: done}
         )
         counters.apply(batch.campaign_id, moved, -billed if billed else None)
+    costed = Delivery.objects.filter(campaign_id=batch.campaign_id, cost__isnull=False)
+    if not costed.exists():  # nothing billed at all: no cost, as a recount says
+        CampaignCounts.objects.filter(pk=batch.campaign_id).update(cost=None)
 
 
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:
