@@ -317,3 +317,17 @@ def test_voice_and_list_words_match_the_progress_poll(marketing) -> None:
     assert state["progress"].startswith("3 messages confiés au fournisseur")
     html = page(marketing, campaign)
     assert f">{state['progress']}</span>" in html
+
+
+def test_admin_lists_show_balances_with_units_and_the_pages_state_words(
+    admin_client,
+) -> None:
+    AccountFactory(provider="mail", credits=Decimal("1000000.000"))
+    deferred_campaign(1)
+    url = reverse("admin:partnerhub_provideraccount_changelist")
+    html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"1{NBSP}000{NBSP}000{NBSP}e-mails" in html
+    assert "1000000" not in html
+    url = reverse("admin:campaigns_campaign_changelist")
+    html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Confiée au fournisseur" in html
