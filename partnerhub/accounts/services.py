@@ -130,7 +130,11 @@ def parent_money(parent: ProviderAccount) -> Decimal | None:
 def _check_parent_can_give(parent: ProviderAccount, amount: Decimal) -> None:
     balance = parent_money(parent)
     if balance is not None and amount > balance:
-        values = {"balance": money(balance), "unit": EUR, "amount": money(amount)}
+        values = {
+            "balance": money(balance),
+            "unit": formatting.unit_label(EUR),
+            "amount": money(amount),
+        }
         raise SubaccountError(str(PARENT_TOO_POOR) % values, code=8)
 
 
@@ -345,7 +349,11 @@ def subaccount_credit_remove(
     if account.credits is not None and amount > account.credits:
         raise SubaccountError(
             str(SUB_TOO_POOR)
-            % {"balance": money(account.credits), "unit": EUR, "amount": money(amount)},
+            % {
+                "balance": money(account.credits),
+                "unit": formatting.unit_label(EUR),
+                "amount": money(amount),
+            },
             code=8,
         )
     return _move(account, parent, amount, actor, add=False)

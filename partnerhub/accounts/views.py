@@ -275,20 +275,14 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 
 def _moved_sentence(move: CreditMove, add: bool) -> str:
     values = {
-        "amount": services.money(move.amount),
-        "sub": services.money(move.subaccount_balance or Decimal(0)),
-        "main": services.money(move.parent_balance or Decimal(0)),
+        "amount": formatting.money(move.amount),
+        "sub": formatting.money(move.subaccount_balance or Decimal(0)),
+        "main": formatting.money(move.parent_balance or Decimal(0)),
     }
     if add:
-        text = _(
-            "%(amount)s EUR added. Sub-account: %(sub)s EUR; main account: "
-            "%(main)s EUR."
-        )
+        text = _("%(amount)s added. Sub-account: %(sub)s; main account: %(main)s.")
     else:
-        text = _(
-            "%(amount)s EUR taken back. Sub-account: %(sub)s EUR; main account: "
-            "%(main)s EUR."
-        )
+        text = _("%(amount)s taken back. Sub-account: %(sub)s; main account: %(main)s.")
     return text % values
 
 
