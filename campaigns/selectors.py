@@ -207,6 +207,7 @@ class Progress:
                 "progress": state.progress,
                 "percent_left": state.percent_left,
                 "rate": state.rate,
+                "rate_note": state.rate_note,
             }
             if state
             else None,

@@ -81,6 +81,11 @@
     setText(root, "[data-field='state_progress']", state.progress || "");
     setText(root, "[data-field='percent_left']", fmt.percent(state.percent_left || 0));
     setText(root, "[data-field='state_rate']", state.rate || "");
+    var rateNote = document.getElementById("campaign-rate-note");
+    if (rateNote) {
+      rateNote.textContent = state.rate_note ? " — " + state.rate_note : "";
+      rateNote.hidden = !state.rate_note;
+    }
     setText(root, "[data-field='percent_settled']", fmt.percent(data.percent_settled));
     updateCounters(data, fmt);
     updateFunnel(data, fmt);
