@@ -99,7 +99,8 @@ def campaign_state(
         advice=advice,
         detail=detail,
         progress=_progress(campaign, figures, key),
-        percent_left=_share(figures.left, figures.total),
+        # handed over for later has not left yet: the bar stays empty until then
+        percent_left=0.0 if key == "deferred" else _share(figures.left, figures.total),
         rate=rate,
         rate_note=note,
         when_label=when_label,
@@ -147,7 +148,8 @@ def _words(campaign: Campaign, figures: Figures, key: str) -> tuple[str, str, st
         return _("Cancelled"), _cancelled_summary(figures), "", ""
     if key == "failed":
         return _failed_words(campaign, figures)
-    return _("Sent"), _("Sent"), "", ""
+    left = departure(_when(campaign, key)[1])
+    return _("Sent"), _("Sent — left on %(date)s at %(time)s") % left, "", ""
 
 
 def _cancelled_summary(figures: Figures) -> str:

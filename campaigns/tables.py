@@ -98,7 +98,7 @@ class CampaignTable(tables.Table):
     channel = tables.Column(verbose_name=_("Channel"))
     status = tables.Column(verbose_name=_("Status"))
     audience = tables.Column(verbose_name=_("Audience"), order_by=("audience__name",))
-    when = tables.Column(verbose_name=_("Scheduled / sent"), empty_values=())
+    when = tables.Column(verbose_name=_("Date"), empty_values=())
     recipients = tables.Column(
         verbose_name=_("Recipients"), attrs={"td": {"class": "ph-num"}}
     )

@@ -93,6 +93,7 @@ def test_deferred_campaign_is_handed_to_the_provider_with_its_departure(
     assert "Confiée au fournisseur — départ le 02/12 à 00:30" in html
     assert "44 messages confiés au fournisseur, départ le 02/12 à 00:30" in html
     assert "expédiés" not in html and ">Expédiée<" not in html
+    assert 'id="campaign-progress" max="100" value="0.0"' in html  # not left yet
     # the timeline names the hand-over and the departure, not a "dispatch"
     assert "Confiée au fournisseur</span> <time" in html
     assert "Départ chez le fournisseur</span> <time" in html

@@ -61,6 +61,7 @@
     var summary = document.getElementById("campaign-state-summary");
     if (summary) {
       summary.textContent = state.summary || "";
+      summary.hidden = !state.summary || state.summary === state.label;
       summary.classList.toggle("ph-error", state.key === "failed");
     }
     var advice = document.getElementById("campaign-state-advice");
@@ -83,7 +84,7 @@
     setText(root, "[data-field='state_rate']", state.rate || "");
     var rateNote = document.getElementById("campaign-rate-note");
     if (rateNote) {
-      rateNote.textContent = state.rate_note ? " — " + state.rate_note : "";
+      rateNote.textContent = state.rate_note || "";
       rateNote.hidden = !state.rate_note;
     }
     setText(root, "[data-field='percent_settled']", fmt.percent(data.percent_settled));
