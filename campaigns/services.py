@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerhub import formatting, rules
 from partnerhub.audit import Action, record
 from partnerhub.models import ProviderAccount
+from partnerhub.provider_messages import explain, technical
 from partnerhub.providers import errors
 from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/tests
     EMAIL_SENDER_INVALID,
@@ -525,7 +526,8 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
         except errors.AlreadyCancelled:
             pass  # e.g. a retried cancel whose first answer was lost: it is done
         except errors.CancelRefused as exc:
-            refusals.append(str(CANCEL_REFUSED.get(type(exc), exc)))
+            known = CANCEL_REFUSED.get(type(exc))
+            refusals.append(str(known or explain(technical(exc))))
             continue
         _mark_batch_cancelled(batch)
         cancelled += 1
