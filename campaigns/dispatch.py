@@ -50,7 +50,7 @@ from partnerhub.provider_messages import technical
 from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql, counters, signals_feed
+from . import bulk_sql, counters, signals_feed, tags
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -61,6 +61,7 @@ from .models import (
     DispatchBatch,
     Recipient,
 )
+from .quiet_hours import describe_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ def _record_batch(
         campaign=campaign,
         number=number,
         size=len(pending) - stopped,
-        provider_tag=f"ph{campaign.pk}b{number}"[:20],
+        provider_tag=tags.batch_tag(campaign, number),
     )
     _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
@@ -433,7 +434,7 @@ def split_batch(
             campaign=campaign,
             number=number,
             size=len(part),
-            provider_tag=f"ph{campaign.pk}b{number}"[:20],
+            provider_tag=tags.batch_tag(campaign, number),
         )
         Delivery.objects.filter(id__gte=part[0], id__lte=part[-1], batch=batch).update(
             batch=half
@@ -529,7 +530,7 @@ def _provider_kept_failing(exc: errors.ProviderError, attempts: int) -> str:
 
 def _provider_failed(exc: errors.ProviderError) -> str:
     return _("The provider refused or kept failing: %(error)s") % {
-        "error": technical(exc)
+        "error": describe_refusal(exc)
     }
 
 
@@ -562,11 +563,12 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
 @transaction.atomic
 def refuse(batch: DispatchBatch, exc: Exception) -> None:
     """The provider did not take the batch: its deliveries fail with the reason."""
+    reason = describe_refusal(exc)
     DispatchBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.REFUSED, error=technical(exc)
+        status=BatchStatus.REFUSED, error=reason
     )
     done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.FAILED, error=technical(exc)
+        status=DeliveryStatus.FAILED, error=reason
     )
     counters.move(
         batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
