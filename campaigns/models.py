@@ -140,6 +140,12 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Email plain-text part, SMS text, or voice text."),
     )
+    merge_fallbacks = models.JSONField(
+        _("merge field fallbacks"),
+        default=dict,
+        blank=True,
+        help_text=_("Value per merge field for recipients who have none."),
+    )
     voice_lang = models.CharField(_("voice language"), max_length=8, default="fr")
     voice_audio_token = models.CharField(_("audio file"), max_length=64, blank=True)
     tag = models.SlugField(_("tag"), max_length=20, blank=True)
@@ -250,6 +256,9 @@ class DispatchBatch(models.Model):
     size = models.PositiveIntegerField(_("recipients"), default=0)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, null=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A personalised email or voice batch: the merge values its whole request
+    # carries, chosen when the batch is recorded, so a retry sends the same one.
+    merge_values = models.JSONField(_("merge values"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -32,7 +32,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 )
 from unsubscribes.selectors import is_unsubscribed
 
-from . import counters, dispatch
+from . import counters, dispatch, merge_fields
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
@@ -46,7 +46,7 @@ from .models import (
     DispatchBatch,
     Recipient,
 )
-from .sms import sms_length
+from .sms import MAX_PARTS, sms_length
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -109,6 +109,7 @@ DRAFT_FIELD_ORDER = (
     "voice_lang",
     "voice_audio_token",
     "tag",
+    "merge_fallbacks",
 )
 DRAFT_FIELDS = frozenset(DRAFT_FIELD_ORDER)
 # Unit prices used for the estimate, in the unit of each provider's credits.
@@ -151,6 +152,8 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
     reachable, suppressed = campaign_audience_counts(campaign=campaign)
     parts = sms_length(campaign.text).parts if campaign.channel == Channel.SMS else 1
     messages = (reachable - suppressed) * max(parts, 1)
+    if campaign.channel == Channel.SMS and merge_fields.is_personalised(campaign):
+        parts, messages = _personalised_sms_parts(campaign)
     account = campaign.account
     cost = account_unit_price(account=account, channel=campaign.channel) * messages
     return Estimate(
@@ -161,6 +164,24 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
         account.credits,
         account_unit(account=account),
     )
+
+
+def _personalised_sms_parts(campaign: Campaign) -> tuple[int, int]:
+    """(most parts of one text, SMS in all): each recipient's own text counted.
+
+    Recipients are grouped by their values in the database, so a text is
+    rendered and measured once per distinct set of values, not per recipient.
+    """
+    from .selectors import campaign_sendable_recipients
+
+    plan = merge_fields.plan_for(campaign)
+    assert plan is not None  # personalised
+    most, total = 0, 0
+    recipients = campaign_sendable_recipients(campaign=campaign)
+    for values, count in merge_fields.grouped_values(plan, recipients):
+        parts = max(sms_length(merge_fields.render(campaign.text, values)).parts, 1)
+        most, total = max(most, parts), total + parts * count
+    return most, total
 
 
 def account_unit(*, account: ProviderAccount) -> str:
@@ -324,6 +345,8 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
     # The sender rules are checked by `Campaign.clean()` (partnerhub.rules).
     if campaign.channel == Channel.SMS and sms_length(campaign.text).too_long:
         found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
+    for field, message in merge_fields.problems(campaign):
+        found.append((field, ValidationError(message, code="merge_field")))
     return found
 
 
@@ -376,6 +399,8 @@ def _validate_ready(campaign: Campaign) -> Estimate:
     estimate = campaign_estimate(campaign=campaign)
     if estimate.recipients == 0:
         raise ValidationError(EMPTY_AUDIENCE, code="empty_audience")
+    if estimate.parts > MAX_PARTS:  # a recipient's own text, once personalised
+        raise ValidationError(SMS_TOO_LONG, code="sms_length")
     if not estimate.enough_credits:
         raise ValidationError(
             NOT_ENOUGH_CREDITS,
@@ -612,12 +637,18 @@ UNSUBSCRIBED_TEST_ADDRESS = _(
 
 
 def campaign_test_send(
-    *, campaign: Campaign, address: str, allow_unsubscribed: bool = True
+    *,
+    campaign: Campaign,
+    address: str,
+    allow_unsubscribed: bool = True,
+    sample: Recipient | None = None,
 ) -> TestSendOutcome:
     """Send the campaign's content to one address, tagged `test`, not counted.
 
     An unsubscribed address is refused unless `allow_unsubscribed`: a test to a
     colleague who once unsubscribed is legitimate, but only when asked for.
+    Merge fields are filled with the values of `sample` (a recipient of the
+    audience; the first one when not chosen), as that recipient would get them.
     """
     _validate_content(campaign)
     address = rules.normalize_address(channel=campaign.channel, address=address)
@@ -629,7 +660,13 @@ def campaign_test_send(
     warning = str(UNSUBSCRIBED_TEST_ADDRESS) if unsubscribed else ""
     # A person waits on the page: one short try, never a retry (a retried send
     # could arrive twice); a slow provider is reported, not waited for.
-    message_id = adapter_for(campaign, interactive=True).test_send(address=address)
+    merge = None
+    if merge_fields.is_personalised(campaign):
+        if sample is None or sample.audience_id != campaign.audience_id:
+            sample = merge_fields.sample_recipients(campaign, limit=1).first()
+        merge = merge_fields.recipient_values(campaign, sample)
+    adapter = adapter_for(campaign, interactive=True)
+    message_id = adapter.test_send(address=address, merge=merge)
     return TestSendOutcome(message_id, warning)
 
 

@@ -8,6 +8,9 @@ maps), then becomes `Delivered` or `Not delivered` (any address containing
 skipped (`stopMail: true`, cost 0) instead of failing the whole send. More than
 500 recipients answers code 50; an optional `from` object is checked with codes 4/5,
 `replyTo` with 23/24/25; a duplicated address in one send answers code 15.
+`variables` (≤8 text values) fill their `#UPPER#` placeholders in the subject, the
+HTML and the text part (the docs show the body; the subject is INFERRED); the
+rendered subject each address received is shown on `/_sandbox/messages`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .state import (
     blank,
     delivery_state,
     paris_text,
+    received_texts,
     truthy,
     unix_text,
 )
@@ -100,6 +104,11 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         with self._lock:
             return dict(self.accepted)
 
+    def messages(self) -> dict[str, list[str]]:
+        """Each address's subjects, as sent (after `variables` were filled in)."""
+        with self._lock:
+            return received_texts(self.batches.values())
+
     def me_credits(self, account: Account) -> dict[str, Any]:
         """`/me` credits in the documented order (the XML answer is positional)."""
         return {
@@ -127,7 +136,9 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         _check_sender(params)
         emails = _recipients(params)
         send_at = parse_schedule(params, call.now)
-        batch = self._accept(call, account, emails, send_at)
+        content = _merged_content(params)
+        batch = self._accept(call, account, emails, send_at, content["subject"])
+        batch.extra["content"] = content
         answer: dict[str, Any] = {
             "success": True,
             "code": 200,
@@ -141,7 +152,12 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         return answer
 
     def _accept(
-        self, call: Call, account: Account, emails: list[str], send_at: float | None
+        self,
+        call: Call,
+        account: Account,
+        emails: list[str],
+        send_at: float | None,
+        subject: str = "",
     ) -> Batch:
         """Record the send, skip unsubscribed addresses, debit (unless sandbox)."""
         stopped = self.unsubscribes.get(account.api_key, {})
@@ -153,6 +169,7 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
                 Decimal(0 if email.lower() in stopped else 1),
                 "bounce" in email.lower(),
                 email.lower() in stopped,
+                subject,
             )
             for index, email in enumerate(emails)
         }
@@ -264,6 +281,27 @@ def _check_sender(params: dict[str, Any]) -> None:
             raise ApiError(24, "L'email de réponse est invalide")
         if "name" in reply and blank(reply.get("name")):
             raise ApiError(25, "Le nom de réponse ne peut pas être vide")
+
+
+def _merged_content(params: dict[str, Any]) -> dict[str, str]:
+    """Subject, HTML and text with the request's `variables` filled in."""
+    variables = params.get("variables")
+    values = {
+        f"#{str(k).upper()}#": str(v)
+        for k, v in (variables.items() if isinstance(variables, dict) else ())
+        if isinstance(v, str | int | float)
+    }
+    content = {}
+    for key, wire in (
+        ("subject", "subject"),
+        ("html", "htmlContent"),
+        ("text", "textContent"),
+    ):
+        text = str(params.get(wire) or "")
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        content[key] = text
+    return content
 
 
 def _recipients(params: dict[str, Any]) -> list[str]:
