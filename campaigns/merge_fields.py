@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .models import Audience, Campaign
 
 PLACEHOLDER = re.compile(r"#([A-Z0-9_]{1,40})#")
+PLACEHOLDER_NAME = re.compile(r"[A-Z0-9_]{1,40}")
 FIRSTNAME, LASTNAME = "FIRSTNAME", "LASTNAME"
 BUILT_IN = {FIRSTNAME: "first_name", LASTNAME: "last_name"}
 # Mail Partner's own placeholders (providers.md §4.1): left for the provider.
@@ -276,3 +277,71 @@ def empty_warning(counts: Mapping[str, int]) -> list[str]:
         for field, count in counts.items()
         if count
     ]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A recipient to preview with, and its raw value for every field."""
+
+    id: int
+    label: str
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    """What the composer offers for an audience: fields, empties, samples."""
+
+    fields: list[str]
+    empty: dict[str, int]  # recipients reachable on the channel with no value
+    samples: list[Sample]
+    total: int = 0  # recipients reachable on the channel
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "fields": self.fields,
+            "empty": self.empty,
+            "samples": [
+                {"id": s.id, "label": s.label, "values": s.values} for s in self.samples
+            ],
+        }
+
+
+def audience_summary(
+    audience: Audience, channel: str, *, samples: int = 20
+) -> AudienceSummary:
+    """Every field of the audience with its empty count, and the first recipients.
+
+    Three queries whatever the audience's size: the attribute keys, one
+    aggregate counting the empty values of every field, the sample rows.
+    """
+    fields = audience_fields(audience)
+    plan = Plan(tuple(fields), tuple(fields.values()), ("",) * len(fields))
+    address = "email" if channel == Channel.EMAIL else "phone"
+    reachable = audience.recipients.exclude(**{address: ""})
+    names = plan.annotations()
+    blanks = {
+        f"empty_{name}": Count(
+            "id", filter=Q(**{f"{name}__isnull": True}) | Q(**{name: ""})
+        )
+        for name in names
+    }
+    found = reachable.annotate(**names).aggregate(total=Count("id"), **blanks)
+    empty = {
+        field: found[f"empty_{name}"] or 0
+        for field, name in zip(plan.fields, names, strict=True)
+    }
+    rows = reachable.order_by("id").annotate(**names)[:samples]
+    picked = [
+        Sample(pk, _sample_label(first, last, addr), plan.values(raw))
+        for pk, first, last, addr, *raw in rows.values_list(
+            "id", "first_name", "last_name", address, *names
+        )
+    ]
+    return AudienceSummary(list(fields), empty, picked, found["total"] or 0)
+
+
+def _sample_label(first: str, last: str, address: str) -> str:
+    name = f"{first} {last}".strip()
+    return f"{name} <{address}>" if name else address

@@ -210,6 +210,13 @@ def render_compose(
         else "",
         compose_config=compose_config(form, channel),
     )
+    from .merge import merge_context
+
+    sample = (test_form.data.get("test-sample") if test_form else None) or (
+        request.GET.get("sample")
+    )
+    context["merge"] = merge_context(form, channel, sample)
+    context["merge"]["config"]["url"] = reverse("campaigns:merge_fields")
     return render(request, "campaigns/compose.html", context, status=status)
 
 
@@ -360,12 +367,15 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 def send_test(
     request: HttpRequest, campaign: Campaign, test_form: TestSendForm, again: Any
 ) -> HttpResponse:
+    from .merge import chosen_sample
+
     address = test_form.cleaned_data["address"]
     try:
         outcome = services.campaign_test_send(
             campaign=campaign,
             address=address,
             allow_unsubscribed=test_form.cleaned_data["confirm_unsubscribed"],
+            sample=chosen_sample(campaign, test_form.cleaned_data.get("sample")),
         )
     except ValidationError as exc:
         field = "confirm_unsubscribed" if exc.code == "unsubscribed" else None
@@ -380,7 +390,11 @@ def send_test(
     )
     if outcome.warning:
         messages.warning(request, outcome.warning)
-    return redirect(reverse("campaigns:edit", args=[campaign.pk]) + "#test-send")
+    sample = test_form.cleaned_data.get("sample")
+    query = f"?sample={sample}" if sample else ""
+    return redirect(
+        reverse("campaigns:edit", args=[campaign.pk]) + query + "#test-send"
+    )
 
 
 # --- review and confirm ---------------------------------------------------------

@@ -59,6 +59,11 @@
 
   window.PartnerHubSms = { smsLength: smsLength, smsWithStop: smsWithStop };
 
+  // Merge fields (merge_fields.js): the text as the chosen sample recipient gets it.
+  function fill(text) {
+    return window.PartnerHubMerge ? window.PartnerHubMerge.fill(text) : text;
+  }
+
   function initCompose(form) {
     var config = JSON.parse(document.getElementById("compose-config").textContent);
     var text = config.text;
@@ -71,7 +76,7 @@
     function parts() {
       if (config.channel !== "sms") { return 1; }
       var stop = document.getElementById("id_add_stop");
-      var full = smsWithStop(document.getElementById("id_text").value, stop && stop.checked, config.stopMention);
+      var full = smsWithStop(fill(document.getElementById("id_text").value), stop && stop.checked, config.stopMention);
       return Math.max(smsLength(full).parts, 1);
     }
 
@@ -152,7 +157,7 @@
     function refresh() {
       var mine = ++version;
       var body = new FormData();
-      body.append("html", html.value);
+      body.append("html", fill(html.value));
       status.textContent = "…";
       fetch(config.previewUrl, {
         method: "POST", body: body, credentials: "same-origin",
@@ -183,7 +188,7 @@
     var senderLive = document.getElementById("sender-live");
 
     function update() {
-      var full = smsWithStop(textarea.value, stop.checked, config.stopMention);
+      var full = smsWithStop(fill(textarea.value), stop.checked, config.stopMention);
       var length = smsLength(full);
       var message = fmt(config.text.sms, length);
       counter.classList.toggle("ph-error", length.parts > config.maxParts);
