@@ -114,3 +114,52 @@ def test_personalised_voice_groups_numbers_by_their_text(sandbox):
     assert texts == [
         f"Bonjour {n}" for n in sorted(["Léa", "Hugo", "cher client", "Chloé", "Jules"])
     ]
+
+
+@pytest.mark.parametrize(
+    ("channel", "provider", "path", "rules"),
+    [
+        ("email", "mail", "/send", [{"fault": "lost_response", "count": 1}]),
+        ("email", "mail", "/send", [{"fault": "http_500", "count": 2}]),
+        ("email", "mail", "/send", [{"fault": "malformed", "count": 1}]),
+        ("sms", "sms", "/bulk-send", [{"fault": "lost_response", "count": 2}]),
+        ("sms", "sms", "/bulk-send", [{"fault": "http_500", "count": 3}]),
+        ("sms", "sms", "/bulk-send", [{"fault": "malformed", "probability": 0.5}]),
+    ],
+)
+def test_faults_on_a_personalised_campaign_never_send_twice_nor_the_wrong_text(
+    sandbox, settings, channel, provider, path, rules
+):
+    settings.CAMPAIGN_SEND_ATTEMPTS = 5
+    audience = named_audience(1700)
+    campaign = CampaignFactory(
+        channel=channel,
+        audience=audience,
+        subject="Pour #FIRSTNAME#",
+        text="Bonjour #FIRSTNAME#. STOP au 36180",
+        merge_fallbacks={"FIRSTNAME": "ami"},
+    )
+    services.campaign_send(campaign=campaign)
+    rules = [{"provider": provider, "path": path, **rule} for rule in rules]
+    sandbox.set_faults(rules, seed=7)
+    result = dispatch.dispatch(campaign.pk, sleep=lambda seconds: None)
+    sandbox.clear_faults()
+    assert result.status == CampaignStatus.SENT, campaign.status_reason
+    received = sandbox.messages(provider)
+    field = "email" if channel == "email" else "phone"
+    template = "Pour {}" if channel == "email" else "Bonjour {}. STOP au 36180"
+    for r in audience.recipients.all():
+        got = received.get(getattr(r, field), [])
+        assert got in ([], [template.format(expected_name(r))]), got
+    accepted = set(
+        campaign.deliveries.filter(status=DeliveryStatus.ACCEPTED).values_list(
+            "address", flat=True
+        )
+    )
+    unknown = set(
+        campaign.deliveries.filter(status=DeliveryStatus.UNKNOWN).values_list(
+            "address", flat=True
+        )
+    )
+    assert accepted <= set(received) <= accepted | unknown
+    assert campaign.deliveries.filter(status=DeliveryStatus.PENDING).count() == 0
