@@ -66,13 +66,16 @@ def one_group(
         .order_by("id")
         .values_list("id", *names)
     )
-    values = {pk: found.values(raw) for pk, *raw in rows}
-    first = values.get(pending[0][0], {})
-    run = 0
-    while run < len(pending) and values.get(pending[run][0], {}) == first:
-        run += 1
-    setattr(campaign, GROUP_VALUES, first)
-    return pending[:run]
+    first: tuple[Any, ...] | None = None
+    last_id = pending[0][0]
+    for pk, *raw in rows:  # in id order, as `pending`: stop at the first change
+        if first is None:
+            first = tuple(raw)
+        elif tuple(raw) != first:
+            break
+        last_id = pk
+    setattr(campaign, GROUP_VALUES, found.values(first or ()))
+    return [row for row in pending if row[0] <= last_id]
 
 
 def group_values(campaign: Campaign) -> dict[str, str] | None:
