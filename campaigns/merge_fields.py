@@ -20,7 +20,6 @@ from django.db import connections, router
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .models import Channel, Recipient
 
@@ -262,21 +261,6 @@ def grouped_values(
     )
     for row in rows:
         yield plan.values(row[:-1]), row[-1]
-
-
-def empty_warning(counts: Mapping[str, int]) -> list[str]:
-    """One sentence per field with empty values: they get the fallback."""
-    return [
-        ngettext(
-            "%(count)s recipient has no value for #%(field)s#: they get its fallback.",
-            "%(count)s recipients have no value for #%(field)s#: they get its "
-            "fallback.",
-            count,
-        )
-        % {"count": count, "field": field}
-        for field, count in counts.items()
-        if count
-    ]
 
 
 @dataclass(frozen=True)
