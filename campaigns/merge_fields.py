@@ -34,7 +34,7 @@ BUILT_IN = {FIRSTNAME: "first_name", LASTNAME: "last_name"}
 PROVIDER_PLACEHOLDERS = frozenset({"UNSUBSCRIBE_LINK", "READ_ONLINE"})
 # Mail Partner takes at most 8 `variables` per request (providers.md §4.1).
 MAX_EMAIL_FIELDS = 8
-CONTENT_FIELDS = {
+CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     Channel.EMAIL: ("subject", "html", "text"),
     Channel.SMS: ("text",),
     Channel.VOICE: ("text",),
