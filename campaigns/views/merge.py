@@ -52,6 +52,7 @@ def merge_context(form: DraftForm, channel: str, sample: Any = None) -> dict[str
                                      "they get nothing in its place."),
                 "subject": _("Subject: %(subject)s"),
                 "fallback": _("If #%(field)s# is empty"),
+                "voice": _("Read aloud: %(subject)s"),
             },
         },
     }  # fmt: skip

@@ -86,10 +86,12 @@
       warnings.appendChild(item);
     });
     warnings.hidden = !warnings.children.length;
-    var subject = document.getElementById("id_subject");
-    if (subject && subjectPreview) {
-      subjectPreview.textContent = subject.value ? fmt(config.text.subject, { subject: fill(subject.value) }) : "";
-      subjectPreview.hidden = !subject.value;
+    // Email: the subject as the sample recipient gets it; voice: the text read.
+    var shown = document.getElementById(config.channel === "voice" ? "id_text" : "id_subject");
+    var template = config.channel === "voice" ? config.text.voice : config.text.subject;
+    if (shown && config.channel !== "sms") {
+      subjectPreview.textContent = shown.value ? fmt(template, { subject: fill(shown.value) }) : "";
+      subjectPreview.hidden = !shown.value;
     }
   }
 
