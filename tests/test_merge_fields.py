@@ -219,3 +219,21 @@ def test_test_send_uses_the_chosen_sample_recipient(
     # without a choice, the audience's first recipient
     services.campaign_test_send(campaign=campaign, address="0612345679")
     assert sandbox.messages("sms")["+33612345679"] == ["Bonjour Léa de Lyon"]
+
+
+def test_review_shows_the_first_recipients_text_and_who_gets_a_fallback(marketing):
+    audience = audience_with_columns()
+    account = AccountFactory(provider="sms", credits=100)
+    campaign = CampaignFactory(
+        channel="sms",
+        account=account,
+        audience=audience,
+        text="Bonjour #FIRSTNAME# de #VILLE#",
+        merge_fallbacks={"FIRSTNAME": "ami"},
+    )
+    page = marketing.get(reverse("campaigns:review", args=[campaign.pk]))
+    text = page.content.decode()
+    assert "Personalised with #FIRSTNAME#, #VILLE#" in text
+    assert "For Léa Martin: “Bonjour Léa de Lyon”" in text
+    assert "1 recipient has no value for #FIRSTNAME#: they get “ami”." in text
+    assert "2 recipients have no value for #VILLE# and it has no fallback" in text

@@ -430,10 +430,17 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             if campaign.channel == Channel.EMAIL
             else "",
             labels=confirm_labels(estimate.recipients),
+            merge_review=merge_review(campaign),
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
     )
+
+
+def merge_review(campaign: Campaign) -> dict[str, Any] | None:
+    from .merge import review_context
+
+    return review_context(campaign)
 
 
 def confirm_labels(count: int) -> dict[str, str]:

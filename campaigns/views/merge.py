@@ -79,3 +79,39 @@ def chosen_sample(campaign: Campaign, sample_id: int | None) -> Recipient | None
     return Recipient.objects.filter(
         pk=sample_id, audience_id=campaign.audience_id
     ).first()
+
+
+def review_context(campaign: Campaign) -> dict[str, Any] | None:
+    """Review page: the fields used, the first recipient's text, the empties."""
+    from ..merge_fields import (
+        campaign_fields,
+        empty_counts,
+        recipient_values,
+        render,
+        sample_recipients,
+    )
+    from ..selectors import campaign_sendable_recipients
+
+    fields = campaign_fields(campaign)
+    if not fields:
+        return None
+    sample = sample_recipients(campaign, limit=1).first()
+    values = recipient_values(campaign, sample)
+    shown = campaign.subject if campaign.channel == Channel.EMAIL else campaign.text
+    empties = empty_counts(campaign, campaign_sendable_recipients(campaign=campaign))
+    fallbacks = campaign.merge_fallbacks or {}
+    return {
+        "fields": [f"#{name}#" for name in fields],
+        "sample": _sample_name(sample) if sample else "",
+        "rendered": render(shown, values),
+        "empty": [
+            {"field": f"#{name}#", "count": count, "fallback": fallbacks.get(name, "")}
+            for name, count in empties.items()
+            if count
+        ],
+    }
+
+
+def _sample_name(recipient: Recipient) -> str:
+    name = f"{recipient.first_name} {recipient.last_name}".strip()
+    return name or str(recipient)
