@@ -111,20 +111,25 @@ def audience_fields(audience: Audience | int) -> dict[str, str]:
 
 def problems(campaign: Campaign) -> list[tuple[str, Any]]:
     """(content field, error message) for unknown merge fields and provider limits."""
-    if not campaign.audience_id or not campaign_fields(campaign):
+    used = campaign_fields(campaign)
+    if not campaign.audience_id or not used:
         return []
-    known = audience_fields(campaign.audience_id)
+    # The audience's columns are read (a scan of its attributes) only when needed.
+    known = (
+        dict(BUILT_IN)
+        if all(name in BUILT_IN for name in used)
+        else audience_fields(campaign.audience_id)
+    )
     found: list[tuple[str, Any]] = []
     for attr in CONTENT_FIELDS[campaign.channel]:
-        unknown = [n for n in placeholders(getattr(campaign, attr), campaign.channel)]
-        unknown = [n for n in unknown if n not in known]
+        found_here = placeholders(getattr(campaign, attr), campaign.channel)
+        unknown = [name for name in found_here if name not in known]
         if unknown:
             message = UNKNOWN_FIELD % {
                 "fields": ", ".join(f"#{n}#" for n in unknown),
                 "available": ", ".join(f"#{n}#" for n in known),
             }
             found.append((attr, message))
-    used = campaign_fields(campaign)
     if campaign.channel == Channel.EMAIL and len(used) > MAX_EMAIL_FIELDS:
         message = TOO_MANY_EMAIL_FIELDS % {"max": MAX_EMAIL_FIELDS, "count": len(used)}
         found.append(("html", message))
