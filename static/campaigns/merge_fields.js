@@ -95,12 +95,21 @@
     }
   }
 
+  // Previews are redrawn (compose.js listens to "input") only for a content that
+  // uses a merge field: a plain email keeps the preview the server drew.
   function refreshPreviews() {
     showState();
     contentIds.forEach(function (id) {
       var box = document.getElementById(id);
-      if (box && id !== "id_subject") { box.dispatchEvent(new Event("input", { bubbles: true })); }
+      if (box && id !== "id_subject" && usesMergeFields(box.value)) {
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      }
     });
+  }
+
+  function usesMergeFields(text) {
+    var fields = summary ? summary.fields : [];
+    return fields.some(function (field) { return text.indexOf("#" + field + "#") !== -1; });
   }
 
   function insert(field) {
