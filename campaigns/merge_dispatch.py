@@ -90,18 +90,21 @@ def batch_targets(campaign: Campaign, batch: DispatchBatch) -> list[Target] | No
     found = plan(campaign)
     if found is None:
         return None
+    stored = batch.merge_values if campaign.channel in GROUPED else None
+    if stored is not None:  # the batch's one set of values: no need to read each
+        from .dispatch import batch_targets as plain_targets  # dispatch imports us
+
+        return [
+            Target(target.address, target.name, merge=stored)
+            for target in plain_targets(batch)
+        ]
     names = found.annotations("recipient__")
     rows = (
         batch.deliveries.annotate(**names)
         .order_by("id")
         .values_list("address", "recipient__first_name", "recipient__last_name", *names)
     )
-    stored = batch.merge_values if campaign.channel in GROUPED else None
     return [
-        Target(
-            address,
-            f"{first or ''} {last or ''}".strip(),
-            merge=stored if stored is not None else found.values(raw),
-        )
+        Target(address, f"{first or ''} {last or ''}".strip(), merge=found.values(raw))
         for address, first, last, *raw in rows
     ]
