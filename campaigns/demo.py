@@ -49,5 +49,6 @@ def seed() -> None:
         account=accounts[Provider.SMS],
         audience=audience,
         sender="PartnerHub",
-        text="Les soldes d'hiver commencent demain : -30% sur tout. STOP au 36180",
+        text="Les soldes d'hiver commencent demain : -30% sur tout.",
+        sms_stop=True,  # the provider appends the mention (isStopSms)
     )

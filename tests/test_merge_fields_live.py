@@ -92,9 +92,11 @@ def test_sms_estimate_counts_each_recipients_own_parts(sandbox):
     RecipientFactory(audience=audience, first_name="Al")
     RecipientFactory(audience=audience, first_name="Ă" * 5)  # Unicode: 70 a part
     text = "x" * 60 + " #FIRSTNAME#"
-    campaign = CampaignFactory(channel="sms", audience=audience, text=text)
+    campaign = CampaignFactory(
+        channel="sms", audience=audience, text=text, sms_encoding="unicode"
+    )
     estimate = services.campaign_estimate(campaign=campaign)
-    # "x"*60 + " Al" fits one GSM part; with "ĂĂĂĂĂ" it is Unicode 66 chars: 1 part
+    # Unicode (70 a part): 63 and 66 characters, one part each
     assert (estimate.parts, estimate.recipients) == (1, 2)
     campaign.text = "x" * 66 + " #FIRSTNAME#"
     estimate = services.campaign_estimate(campaign=campaign)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0006_merge_20261202_0225'),
+        ('campaigns', '0008_sms_encoding_range_and_stop'),
     ]
 
     operations = [
