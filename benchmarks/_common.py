@@ -43,6 +43,11 @@ def parse_args(doc: str, name: str) -> argparse.Namespace:
         action="store_true",
         help="Profile the timed part with pyinstrument (report on stderr).",
     )
+    parser.add_argument(
+        "--personalised",
+        action="store_true",
+        help="dispatch.py: also a #FIRSTNAME# campaign, reported beside the plain one.",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -141,9 +146,16 @@ def sandbox_process(port: int) -> Iterator[SandboxProcess]:
         sandbox.stop()
 
 
-def seed_email_campaign(recipients: int, bounce_every: int = 0) -> int:
+PLAIN_HTML = "<p>Bonjour</p><a href='#UNSUBSCRIBE_LINK#'>stop</a>"
+PERSONALISED_HTML = "<p>Bonjour #FIRSTNAME#</p><a href='#UNSUBSCRIBE_LINK#'>stop</a>"
+
+
+def seed_email_campaign(
+    recipients: int, bounce_every: int = 0, first_names: list[str] | None = None
+) -> int:
     """Migrate, then one audience of `recipients` addresses and a queued campaign;
-    every `bounce_every`-th address bounces at the sandbox (ends not delivered)."""
+    every `bounce_every`-th address bounces at the sandbox (ends not delivered).
+    With `first_names` (one per recipient) the campaign uses `#FIRSTNAME#`."""
     from django.core.management import call_command
 
     from campaigns import services
@@ -158,7 +170,7 @@ def seed_email_campaign(recipients: int, bounce_every: int = 0) -> int:
             Recipient(
                 audience=audience,
                 email=_address(i, bounce_every),
-                first_name="Zoé",
+                first_name=first_names[i] if first_names else "Zoé",
                 last_name="Martin",
             )
             for i in range(start, stop)
@@ -171,7 +183,8 @@ def seed_email_campaign(recipients: int, bounce_every: int = 0) -> int:
         audience=audience,
         sender="news@example.fr",
         subject="Les soldes",
-        html="<p>Bonjour #FIRSTNAME#</p><a href='#UNSUBSCRIBE_LINK#'>stop</a>",
+        html=PERSONALISED_HTML if first_names else PLAIN_HTML,
+        merge_fallbacks={"FIRSTNAME": "cher client"} if first_names else {},
     )
     services.campaign_send(campaign=campaign)
     return campaign.pk

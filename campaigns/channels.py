@@ -8,7 +8,7 @@ SMS Partner can (statuses by tag), Mail and Voice Partner cannot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,9 +21,11 @@ from partnerhub.providers.factory import (
     get_voicepartner_client,
 )
 from partnerhub.providers.mailpartner import MailAttachment, MailRecipient
+from partnerhub.providers.smspartner import SmsMessage
 
 from . import tags
 from .attachments import mail_attachments
+from .merge_fields import render
 from .models import SmsEncoding, SmsRange, VoiceMode
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class _MailContent(TypedDict):
     text: str | None
     sender_email: str | None
     sender_name: str | None
+    variables: dict[str, str] | None
     reply_to: MailRecipient | None
     attachments: list[MailAttachment]
 
@@ -52,10 +55,15 @@ class _SmsOptions(TypedDict):
     is_stop_sms: bool
 
 
+Merge = Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class Target:
     address: str
     name: str = ""
+    # A personalised campaign's merge values for this target (`merge_fields`).
+    merge: Merge | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class ChannelAdapter(Protocol):
 
     def cancel(self, *, message_id: str) -> None: ...
 
-    def test_send(self, *, address: str) -> str: ...
+    def test_send(self, *, address: str, merge: Merge | None = None) -> str: ...
 
 
 class EmailAdapter:
@@ -111,18 +119,22 @@ class EmailAdapter:
             ],
             tag=tags.mail_tag(self.campaign, tag),
             scheduled_at=scheduled_at,
-            **self._content(),
+            **self._content(targets[0].merge if targets else None),
         )
         return BatchAccepted(message_id=result.message_id, cost=result.cost)
 
-    def _content(self) -> _MailContent:
+    def _content(self, merge: Merge | None = None) -> _MailContent:
+        """Merge values travel as `variables` (one set per request, lower-case
+        names: `firstname` fills `#FIRSTNAME#`); the subject is filled here, as
+        the provider documents its placeholders for the body only."""
         c = self.campaign
         return {
-            "subject": c.subject,
+            "subject": render(c.subject, merge or {}),
             "html": c.html,
             "text": c.text or None,
             "sender_email": c.sender or None,
             "sender_name": c.sender_name or None,
+            "variables": {k.lower(): v for k, v in merge.items()} if merge else None,
             "reply_to": MailRecipient(c.reply_to, c.reply_to_name or None)
             if c.reply_to
             else None,
@@ -154,8 +166,8 @@ class EmailAdapter:
     def cancel(self, *, message_id: str) -> None:
         self.client.cancel(message_id=message_id)
 
-    def test_send(self, *, address: str) -> str:
-        content = self._content()
+    def test_send(self, *, address: str, merge: Merge | None = None) -> str:
+        content = self._content(merge)
         content["subject"] = f"[TEST] {content['subject']}"
         result = self.client.send(
             recipients=[MailRecipient(email=address)], tag="test", **content
@@ -173,9 +185,27 @@ class SmsAdapter:
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
     ) -> BatchAccepted:
+        if targets and targets[0].merge is not None:
+            return self._send_own_texts(targets, tag, scheduled_at)
         result = self.client.send(
             phone_numbers=[t.address for t in targets],
             message=self.campaign.text,
+            sender=self.campaign.sender or None,
+            tag=tag,
+            scheduled_at=scheduled_at,
+            **self.options(),
+        )
+        return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def _send_own_texts(
+        self, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
+    ) -> BatchAccepted:
+        """A personalised SMS: each number its own text, in one `/bulk-send`."""
+        text = self.campaign.text
+        result = self.client.bulk_send(
+            messages=[
+                SmsMessage(t.address, render(text, t.merge or {})) for t in targets
+            ],
             sender=self.campaign.sender or None,
             tag=tag,
             scheduled_at=scheduled_at,
@@ -215,11 +245,11 @@ class SmsAdapter:
     def cancel(self, *, message_id: str) -> None:
         self.client.cancel(message_id=message_id)
 
-    def test_send(self, *, address: str) -> str:
+    def test_send(self, *, address: str, merge: Merge | None = None) -> str:
         sender = self.campaign.sender or None
         result = self.client.send(
             phone_numbers=[address],
-            message=self.campaign.text,
+            message=render(self.campaign.text, merge or {}),
             sender=sender,
             tag="test",
             **self.options(),
@@ -249,12 +279,17 @@ class VoiceAdapter:
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
     ) -> BatchAccepted:
-        result = self._send([t.address for t in targets], scheduled_at)
+        merge = targets[0].merge if targets else None
+        result = self._send([t.address for t in targets], scheduled_at, merge)
         return BatchAccepted(message_id=result.campaign_id, cost=result.cost)
 
     def _send(
-        self, numbers: list[str], scheduled_at: datetime | None
+        self,
+        numbers: list[str],
+        scheduled_at: datetime | None,
+        merge: Merge | None = None,
     ) -> VoiceSendResult:
+        """One text for the request: a personalised batch shares its values."""
         c = self.campaign
         if c.voice_mode == VoiceMode.VOICEMAIL:
             return self.client.campaign_send(
@@ -265,7 +300,7 @@ class VoiceAdapter:
             )
         return self.client.tts_send(
             phone_numbers=numbers,
-            text=c.text or None,
+            text=render(c.text, merge or {}) or None,
             token_audio=c.voice_audio_token or None,
             lang=c.voice_lang,
             scheduled_at=scheduled_at,
@@ -280,8 +315,8 @@ class VoiceAdapter:
     def cancel(self, *, message_id: str) -> None:
         self.client.campaign_cancel(campaign_id=message_id)
 
-    def test_send(self, *, address: str) -> str:
-        return self._send([address], None).campaign_id
+    def test_send(self, *, address: str, merge: Merge | None = None) -> str:
+        return self._send([address], None, merge).campaign_id
 
 
 ADAPTERS: dict[str, type[EmailAdapter | SmsAdapter | VoiceAdapter]] = {

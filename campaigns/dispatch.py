@@ -50,7 +50,7 @@ from partnerhub.provider_messages import technical
 from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql, counters, signals_feed, tags
+from . import bulk_sql, counters, merge_dispatch, signals_feed, tags
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -224,7 +224,7 @@ def _snapshot_rows(campaign: Campaign) -> QuerySet[Recipient]:
     }
     return (
         campaign.audience.recipients.exclude(**{field: ""})
-        .order_by("id")
+        .order_by(*merge_dispatch.snapshot_order(campaign))
         .annotate(**values)
         .values_list(*values)
     )
@@ -252,7 +252,9 @@ def next_batch(campaign: Campaign) -> DispatchBatch | None:
     """
     after = int(getattr(campaign, BATCH_CURSOR, 0))
     while True:
-        pending = _pending_after(campaign, after)
+        pending = merge_dispatch.one_group(
+            campaign, after, _pending_after(campaign, after)
+        )
         if not pending:
             if after == 0:
                 return None
@@ -303,6 +305,7 @@ def _record_batch(
         number=number,
         size=len(pending) - stopped,
         provider_tag=tags.batch_tag(campaign, number),
+        merge_values=merge_dispatch.group_values(campaign),
     )
     _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
@@ -338,7 +341,7 @@ def send_batch(
     renewed around every back-off, so a long wait never lets another worker take
     over a campaign that is still alive here.
     """
-    targets = batch_targets(batch)
+    targets = merge_dispatch.batch_targets(campaign, batch) or batch_targets(batch)
     scheduled = campaign.scheduled_at if campaign.deferred_at_provider else None
     attempts = int(getattr(settings, "CAMPAIGN_SEND_ATTEMPTS", 8))
     renew = keep_alive or (lambda: None)
@@ -435,6 +438,7 @@ def split_batch(
             number=number,
             size=len(part),
             provider_tag=tags.batch_tag(campaign, number),
+            merge_values=batch.merge_values,
         )
         Delivery.objects.filter(id__gte=part[0], id__lte=part[-1], batch=batch).update(
             batch=half

@@ -32,6 +32,7 @@ from .attachments import (
     check_count,
     check_upload,
 )
+from .merge_fields import PLACEHOLDER_NAME
 from .models import (
     Audience,
     Campaign,
@@ -52,9 +53,8 @@ STOP_AT_END = re.compile(
     r"\s*(?:STOP(?: au)? 36180|NoPub\s*=\s*STOP)\s*$", re.IGNORECASE
 )
 UNSUBSCRIBE_PLACEHOLDER = "#UNSUBSCRIBE_LINK#"
-# Mail Partner's documented placeholders (providers.md §4.1). Its `variables`
-# (`#FIRSTNAME#`…) hold one value per send, not per recipient, so they are not
-# offered as personalisation.
+# Mail Partner's documented placeholders (providers.md §4.1). Merge fields
+# (`#FIRSTNAME#`…) are offered apart, per audience (`merge_fields`).
 EMAIL_PLACEHOLDERS = (
     (UNSUBSCRIBE_PLACEHOLDER, _("Unsubscribe link")),
     ("#READ_ONLINE#", _("View online link")),
@@ -162,7 +162,10 @@ class DraftForm(forms.ModelForm):
 
     def draft_fields(self) -> dict[str, Any]:
         """What the draft services take (`campaign_create_draft`/`update_draft`)."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+        if MERGE_PANEL in self.data:  # the page's merge fields panel was posted
+            fields["merge_fallbacks"] = merge_fallbacks_from(self.data)
+        return fields
 
 
 def usual_account(offered: list[ProviderAccount], channel: str) -> int | None:
@@ -506,8 +509,30 @@ DRAFT_FORMS: dict[str, type[DraftForm]] = {
 }
 
 
+MERGE_PANEL = "merge_panel"
+FALLBACK_PREFIX = "fallback-"
+
+
+def merge_fallbacks_from(data: Any) -> dict[str, str]:
+    """`fallback-<FIELD>` inputs as {FIELD: value}, the empty ones left out.
+
+    Control characters and line breaks are dropped: a fallback may end up in a
+    subject line.
+    """
+    found = {}
+    for key in data:
+        name = key[len(FALLBACK_PREFIX) :]
+        if key.startswith(FALLBACK_PREFIX) and PLACEHOLDER_NAME.fullmatch(name):
+            value = " ".join(str(data.get(key, "")).split())[:100]
+            value = "".join(c for c in value if c.isprintable())
+            if value:
+                found[name] = value
+    return found
+
+
 class TestSendForm(forms.Form):
     address = forms.CharField(label=_("Send a test to"), max_length=254)
+    sample = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_unsubscribed = forms.BooleanField(
         label=_("Send even if this address is unsubscribed"), required=False
     )

@@ -159,6 +159,12 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Email plain-text part, SMS text, or voice text."),
     )
+    merge_fallbacks = models.JSONField(
+        _("merge field fallbacks"),
+        default=dict,
+        blank=True,
+        help_text=_("Value per merge field for recipients who have none."),
+    )
     sms_encoding = models.CharField(
         _("SMS encoding"),
         max_length=8,
@@ -329,6 +335,9 @@ class DispatchBatch(models.Model):
     size = models.PositiveIntegerField(_("recipients"), default=0)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, null=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A personalised email or voice batch: the merge values its whole request
+    # carries, chosen when the batch is recorded, so a retry sends the same one.
+    merge_values = models.JSONField(_("merge values"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -35,6 +35,7 @@ from .models import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    Recipient,
 )
 from .states import CampaignState, Figures, campaign_state
 
@@ -47,6 +48,15 @@ def campaign_audience_counts(*, campaign: Campaign) -> tuple[int, int]:
         channel=campaign.suppression_channel, address=OuterRef(field)
     )
     return reachable.count(), reachable.filter(Exists(blocked)).count()
+
+
+def campaign_sendable_recipients(*, campaign: Campaign) -> QuerySet[Recipient]:
+    """Recipients reachable on the channel and not unsubscribed (as the snapshot)."""
+    field = campaign.address_field
+    blocked = Unsubscribe.objects.active().filter(
+        channel=campaign.suppression_channel, address=OuterRef(field)
+    )
+    return campaign.audience.recipients.exclude(**{field: ""}).exclude(Exists(blocked))
 
 
 def due_campaign_ids(limit: int = 50) -> list[int]:

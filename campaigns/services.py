@@ -35,7 +35,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 )
 from unsubscribes.selectors import is_unsubscribed
 
-from . import attachments, counters, dispatch, options
+from . import attachments, counters, dispatch, merge_fields, options
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
@@ -125,6 +125,7 @@ DRAFT_FIELD_ORDER = (
     "sms_encoding",
     "sms_range",
     "sms_stop",
+    "merge_fallbacks",
 )
 DRAFT_FIELDS = frozenset(DRAFT_FIELD_ORDER)
 # Unit prices used for the estimate, in the unit of each provider's credits.
@@ -173,6 +174,8 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
     sms = campaign.channel == Channel.SMS
     parts = campaign_sms_length(campaign).parts if sms else 1
     messages = (reachable - suppressed) * max(parts, 1)
+    if campaign.channel == Channel.SMS and merge_fields.is_personalised(campaign):
+        parts, messages = _personalised_sms_parts(campaign)
     account = campaign.account
     price = account_unit_price(account=account, channel=options.price_key(campaign))
     cost = price * messages
@@ -184,6 +187,25 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
         account.credits,
         account_unit(account=account),
     )
+
+
+def _personalised_sms_parts(campaign: Campaign) -> tuple[int, int]:
+    """(most parts of one text, SMS in all): each recipient's own text counted.
+
+    Recipients are grouped by their values in the database, so a text is
+    rendered and measured once per distinct set of values, not per recipient.
+    """
+    from .selectors import campaign_sendable_recipients
+
+    plan = merge_fields.plan_for(campaign)
+    assert plan is not None  # personalised
+    most, total = 0, 0
+    recipients = campaign_sendable_recipients(campaign=campaign)
+    for values, count in merge_fields.grouped_values(plan, recipients):
+        text = merge_fields.render(campaign.text, values)
+        parts = max(campaign_sms_length(campaign, text).parts, 1)
+        most, total = max(most, parts), total + parts * count
+    return most, total
 
 
 def account_unit(*, account: ProviderAccount) -> str:
@@ -366,6 +388,8 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
     found += options.option_problems(campaign)
     if campaign.channel == Channel.SMS:
         found += [("text", error) for error in _sms_length_problems(campaign)]
+    for field, message in merge_fields.problems(campaign):
+        found.append((field, ValidationError(message, code="merge_field")))
     return found
 
 
@@ -433,6 +457,8 @@ def _validate_ready(campaign: Campaign) -> Estimate:
     estimate = campaign_estimate(campaign=campaign)
     if estimate.recipients == 0:
         raise ValidationError(EMPTY_AUDIENCE, code="empty_audience")
+    if estimate.parts > max_parts(campaign):  # a recipient's own text, personalised
+        raise ValidationError(SMS_TOO_LONG, code="sms_length")
     if not estimate.enough_credits:
         raise ValidationError(
             NOT_ENOUGH_CREDITS,
@@ -681,12 +707,18 @@ UNSUBSCRIBED_TEST_ADDRESS = _(
 
 
 def campaign_test_send(
-    *, campaign: Campaign, address: str, allow_unsubscribed: bool = True
+    *,
+    campaign: Campaign,
+    address: str,
+    allow_unsubscribed: bool = True,
+    sample: Recipient | None = None,
 ) -> TestSendOutcome:
     """Send the campaign's content to one address, tagged `test`, not counted.
 
     An unsubscribed address is refused unless `allow_unsubscribed`: a test to a
     colleague who once unsubscribed is legitimate, but only when asked for.
+    Merge fields are filled with the values of `sample` (a recipient of the
+    audience; the first one when not chosen), as that recipient would get them.
     """
     _validate_content(campaign)
     address = rules.normalize_address(channel=campaign.channel, address=address)
@@ -698,7 +730,13 @@ def campaign_test_send(
     warning = str(UNSUBSCRIBED_TEST_ADDRESS) if unsubscribed else ""
     # A person waits on the page: one short try, never a retry (a retried send
     # could arrive twice); a slow provider is reported, not waited for.
-    message_id = adapter_for(campaign, interactive=True).test_send(address=address)
+    merge = None
+    if merge_fields.is_personalised(campaign):
+        if sample is None or sample.audience_id != campaign.audience_id:
+            sample = merge_fields.sample_recipients(campaign, limit=1).first()
+        merge = merge_fields.recipient_values(campaign, sample)
+    adapter = adapter_for(campaign, interactive=True)
+    message_id = adapter.test_send(address=address, merge=merge)
     return TestSendOutcome(message_id, warning)
 
 

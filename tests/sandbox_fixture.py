@@ -61,6 +61,10 @@ class SandboxHelper:
         data = self._control("GET", "recipients", params={"provider": provider})
         return data["recipients"]
 
+    def messages(self, provider: str) -> dict[str, list[str]]:
+        data = self._control("GET", "messages", params={"provider": provider})
+        return data["messages"]
+
     def advance(self, seconds: float) -> float:
         return self._control("POST", "clock", json={"advance": seconds})["now"]
 

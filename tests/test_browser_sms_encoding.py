@@ -189,15 +189,14 @@ def test_compose_low_cost_writes_nopub_and_keeps_to_160_characters(
 
 
 def test_compose_sms_with_a_merge_field(page, live_server):
-    """`#FIRSTNAME#` comes with the merge-fields work (issue #15 point 1): until
-    the composer offers it, this part is skipped, not faked."""
+    """`#FIRSTNAME#` (issue #15 point 1) is offered once an audience is chosen;
+    the preview shows a recipient's first name after the provider's substitutions."""
     account = AccountFactory(provider="sms", credits=Decimal(50))
     audience = audience_with(2)
     open_sms_compose(page, live_server)
-    if page.locator('[data-insert="#FIRSTNAME#"]').count() == 0:
-        pytest.skip("merge fields (#FIRSTNAME#) are not offered by the composer yet")
     page.select_option("#id_account", str(account.pk))
     page.select_option("#id_audience", str(audience.pk))
+    page.wait_for_selector("button.ph-merge-insert[data-field=FIRSTNAME]")
     page.fill("#id_text", "Bonjour #FIRSTNAME#, bœuf « maison » 🎉")
     bubble = page.locator("#sms-preview")
     page.wait_for_function(

@@ -364,7 +364,7 @@ def test_test_send_shows_provider_errors_clearly(marketing, monkeypatch):
     campaign = CampaignFactory(channel="sms", audience=audience_with(1))
 
     class Refusing:
-        def test_send(self, *, address):
+        def test_send(self, *, address, merge=None):
             raise errors.InsufficientCredits("Crédit insuffisant", code=11)
 
     monkeypatch.setattr(services, "adapter_for", lambda c, **kw: Refusing())

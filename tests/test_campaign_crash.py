@@ -80,6 +80,8 @@ def worker_env(tmp_path: Path, sandbox: Any) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         MAILPARTNER_API_URL=sandbox.mail_url,
         MAILPARTNER_API_KEY=sandbox.mail_api_key,
+        SMSPARTNER_API_URL=sandbox.sms_url,
+        SMSPARTNER_API_KEY=sandbox.sms_api_key,
         CAMPAIGN_DISPATCH_LEASE_SECONDS="2",
         Q_WORKERS="1",
         Q_POLL="0.1",
@@ -191,12 +193,17 @@ def assert_counters_agree(env: dict[str, str], campaign_id: int) -> None:
 
 
 def kill_mid_dispatch_and_restart(
-    sandbox: Any, cluster: Any, env: dict[str, str], campaign_id: int, held: int
+    sandbox: Any,
+    cluster: Any,
+    env: dict[str, str],
+    campaign_id: int,
+    held: int,
+    provider: str = "mail",
 ) -> None:
     """Kill the cluster while send number `held` waits for its answer; restart it."""
     first = cluster()
     wait_for(
-        lambda: sum(sandbox.recipients("mail").values()) >= held * BATCH,
+        lambda: sum(sandbox.recipients(provider).values()) >= held * BATCH,
         f"the sandbox to process send {held}",
     )
     kill_group(first, signal.SIGKILL)
@@ -249,4 +256,103 @@ def test_sigkill_with_lost_responses_never_resends_a_lost_batch(
     }
     assert all(error for _, status, error in rows if status == "unknown")
     assert all(received[address] == 1 for address in unknown)
+    assert_counters_agree(worker_env, campaign_id)
+
+
+# --- personalised campaigns -------------------------------------------------------
+# Ten first names (one empty: the fallback), 500 recipients each: the email is sent
+# in ten requests, one `variables` set each; the SMS in ten `/bulk-send` requests,
+# each number its own text.
+NAMES = ["Léa", "Hugo", "Chloé", "Jules", "Manon", "Arthur", "Inès", "Louis", "Zoé", ""]
+SEED_PERSONALISED = """
+from campaigns import services
+from campaigns.models import Audience, Campaign, Recipient
+from partnerhub.models import ProviderAccount
+
+names = NAMES
+audience = Audience.objects.create(name="Crash test")
+Recipient.objects.bulk_create(
+    [
+        Recipient(
+            audience=audience, email=f"client{i}@example.fr",
+            phone=f"+3361{i:07d}", first_name=names[i % len(names)],
+        )
+        for i in range(AUDIENCE_SIZE)
+    ],
+    batch_size=1000,
+)
+provider = {"email": "mail", "sms": "sms"}["CHANNEL"]
+account = ProviderAccount.objects.create(provider=provider, name="Main")
+campaign = Campaign.objects.create(
+    name="Soldes", channel="CHANNEL", account=account, audience=audience,
+    sender={"email": "news@example.fr", "sms": "PartnerHub"}["CHANNEL"],
+    subject="Soldes pour #FIRSTNAME#", html="<p>Bonjour #FIRSTNAME#</p>",
+    text="Bonjour #FIRSTNAME#, -20% ce week-end. STOP au 36180",
+    merge_fallbacks={"FIRSTNAME": "ami"},
+)
+services.campaign_send(campaign=campaign)
+print(campaign.pk)
+"""
+
+
+def seed_personalised(env: dict[str, str], channel: str) -> int:
+    manage(env, "migrate", "-v0")
+    seed = SEED_PERSONALISED.replace("AUDIENCE_SIZE", str(AUDIENCE))
+    seed = seed.replace("NAMES", repr(NAMES)).replace("CHANNEL", channel)
+    return int(manage(env, "shell", "-c", seed).split()[-1])
+
+
+def own_name(i: int) -> str:
+    return NAMES[i % len(NAMES)] or "ami"
+
+
+def test_sigkill_mid_personalised_email_sends_each_their_own_name_once(
+    sandbox: Any, cluster: Any, worker_env: dict[str, str]
+) -> None:
+    campaign_id = seed_personalised(worker_env, "email")
+    sandbox.set_faults([once(PASS), once(PASS), HOLD, PASS])
+    kill_mid_dispatch_and_restart(sandbox, cluster, worker_env, campaign_id, held=3)
+
+    received = sandbox.messages("mail")
+    assert len(received) == AUDIENCE
+    for i in range(AUDIENCE):  # once each, with their own first name
+        assert received[f"client{i}@example.fr"] == [f"Soldes pour {own_name(i)}"]
+    requests = sends(sandbox)
+    assert len(requests) == AUDIENCE // BATCH  # the held batch never re-sent
+    rows = deliveries(worker_env, campaign_id)
+    assert Counter(status for _, status, _ in rows) == {
+        "accepted": AUDIENCE - BATCH,
+        "unknown": BATCH,
+    }
+    assert_counters_agree(worker_env, campaign_id)
+
+
+def test_sigkill_mid_personalised_sms_finds_the_held_batch_and_sends_no_one_twice(
+    sandbox: Any, cluster: Any, worker_env: dict[str, str]
+) -> None:
+    campaign_id = seed_personalised(worker_env, "sms")
+    bulk = {"path": "/bulk-send"}
+    sandbox.set_faults(
+        [
+            once({**PASS, **bulk}),
+            {**LOST, **bulk},
+            once({**PASS, **bulk}),
+            {**HOLD, **bulk},
+            {**PASS, **bulk},
+        ]
+    )
+    kill_mid_dispatch_and_restart(
+        sandbox, cluster, worker_env, campaign_id, held=4, provider="sms"
+    )
+
+    received = sandbox.messages("sms")
+    assert len(received) == AUDIENCE
+    for i in range(AUDIENCE):
+        text = f"Bonjour {own_name(i)}, -20% ce week-end. STOP au 36180"
+        assert received[f"+3361{i:07d}"] == [text]
+    posts = sandbox.requests("sms", "/bulk-send")
+    assert len(posts) == AUDIENCE // BATCH  # lost and held batches found by tag
+    assert sandbox.requests("sms", "/send") == []
+    rows = deliveries(worker_env, campaign_id)
+    assert Counter(status for _, status, _ in rows) == {"accepted": AUDIENCE}
     assert_counters_agree(worker_env, campaign_id)

@@ -45,7 +45,7 @@ class CancellingProvider:
     def lookup_batch(self, *, tag):
         return None
 
-    def test_send(self, *, address):
+    def test_send(self, *, address, merge=None):
         self.sent.append(("test", address))
         return "t-1"
 

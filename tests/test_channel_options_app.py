@@ -487,7 +487,7 @@ def test_codes_22_23_on_a_test_send_are_shown_as_the_rule(marketing, monkeypatch
     campaign = CampaignFactory(channel="sms", audience=audience_with(1))
 
     class Quiet:
-        def test_send(self, *, address):
+        def test_send(self, *, address, merge=None):
             raise errors.QuietHours("8h-22h", code=22, provider="smspartner")
 
     monkeypatch.setattr(services, "adapter_for", lambda c, **kw: Quiet())

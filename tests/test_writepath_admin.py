@@ -250,7 +250,7 @@ def test_test_sms_to_a_stop_listed_number_typed_06_needs_confirmation(
     sent = []
 
     class Recording:
-        def test_send(self, *, address):
+        def test_send(self, *, address, merge=None):
             sent.append(address)
             return "msg-1"
 

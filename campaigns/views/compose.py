@@ -234,6 +234,13 @@ def render_compose(
         compose_config=compose_config(form, channel),
         sms_charset=table_for_js() if channel == Channel.SMS else None,
     )
+    from .merge import merge_context
+
+    sample = (test_form.data.get("test-sample") if test_form else None) or (
+        request.GET.get("sample")
+    )
+    context["merge"] = merge_context(form, channel, sample)
+    context["merge"]["config"]["url"] = reverse("campaigns:merge_fields")
     return render(request, "campaigns/compose.html", context, status=status)
 
 
@@ -400,12 +407,15 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 def send_test(
     request: HttpRequest, campaign: Campaign, test_form: TestSendForm, again: Any
 ) -> HttpResponse:
+    from .merge import chosen_sample
+
     address = test_form.cleaned_data["address"]
     try:
         outcome = services.campaign_test_send(
             campaign=campaign,
             address=address,
             allow_unsubscribed=test_form.cleaned_data["confirm_unsubscribed"],
+            sample=chosen_sample(campaign, test_form.cleaned_data.get("sample")),
         )
     except ValidationError as exc:
         field = "confirm_unsubscribed" if exc.code == "unsubscribed" else None
@@ -420,7 +430,11 @@ def send_test(
     )
     if outcome.warning:
         messages.warning(request, outcome.warning)
-    return redirect(reverse("campaigns:edit", args=[campaign.pk]) + "#test-send")
+    sample = test_form.cleaned_data.get("sample")
+    query = f"?sample={sample}" if sample else ""
+    return redirect(
+        reverse("campaigns:edit", args=[campaign.pk]) + query + "#test-send"
+    )
 
 
 # --- review and confirm ---------------------------------------------------------
@@ -460,6 +474,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             labels=confirm_labels(estimate.recipients),
             attachments=attachment_list(campaign),
             quiet_warning=review_quiet_warning(campaign, form),
+            merge_review=merge_review(campaign),
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
@@ -475,6 +490,12 @@ def review_quiet_warning(campaign: Campaign, form: ReviewForm) -> str:
         if data.get("mode") == SendMode.LATER:
             chosen = data.get("scheduled_at")
     return quiet_hours_warning(channel=campaign.channel, when=chosen or timezone.now())
+
+
+def merge_review(campaign: Campaign) -> dict[str, Any] | None:
+    from .merge import review_context
+
+    return review_context(campaign)
 
 
 def confirm_labels(count: int) -> dict[str, str]:

@@ -14,6 +14,9 @@ URLs), an empty name 16, a name that still carries an extension or a type
 outside the usual documents and images 9 "extension not allowed"; more than 3
 files or a file over 5 MB also 9 (INFERRED: no code is documented for them).
 A `tag` is not checked (no code is documented for a bad one).
+`variables` (≤8 text values) fill their `#UPPER#` placeholders in the subject, the
+HTML and the text part (the docs show the body; the subject is INFERRED); the
+rendered subject each address received is shown on `/_sandbox/messages`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from .state import (
     blank,
     delivery_state,
     paris_text,
+    received_texts,
     truthy,
     unix_text,
 )
@@ -129,6 +133,11 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         with self._lock:
             return dict(self.accepted)
 
+    def messages(self) -> dict[str, list[str]]:
+        """Each address's subjects, as sent (after `variables` were filled in)."""
+        with self._lock:
+            return received_texts(self.batches.values())
+
     def me_credits(self, account: Account) -> dict[str, Any]:
         """`/me` credits in the documented order (the XML answer is positional)."""
         return {
@@ -157,7 +166,9 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         attachments = _attachments(params.get("attachments"))
         emails = _recipients(params)
         send_at = parse_schedule(params, call.now)
-        batch = self._accept(call, account, emails, send_at)
+        content = _merged_content(params)
+        batch = self._accept(call, account, emails, send_at, content["subject"])
+        batch.extra["content"] = content
         batch.extra["attachments"] = attachments
         answer: dict[str, Any] = {
             "success": True,
@@ -172,7 +183,12 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         return answer
 
     def _accept(
-        self, call: Call, account: Account, emails: list[str], send_at: float | None
+        self,
+        call: Call,
+        account: Account,
+        emails: list[str],
+        send_at: float | None,
+        subject: str = "",
     ) -> Batch:
         """Record the send, skip unsubscribed addresses, debit (unless sandbox)."""
         stopped = self.unsubscribes.get(account.api_key, {})
@@ -184,6 +200,7 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
                 Decimal(0 if email.lower() in stopped else 1),
                 "bounce" in email.lower(),
                 email.lower() in stopped,
+                subject,
             )
             for index, email in enumerate(emails)
         }
@@ -295,6 +312,27 @@ def _check_sender(params: dict[str, Any]) -> None:
             raise ApiError(24, "L'email de réponse est invalide")
         if "name" in reply and blank(reply.get("name")):
             raise ApiError(25, "Le nom de réponse ne peut pas être vide")
+
+
+def _merged_content(params: dict[str, Any]) -> dict[str, str]:
+    """Subject, HTML and text with the request's `variables` filled in."""
+    variables = params.get("variables")
+    values = {
+        f"#{str(k).upper()}#": str(v)
+        for k, v in (variables.items() if isinstance(variables, dict) else ())
+        if isinstance(v, str | int | float)
+    }
+    content = {}
+    for key, wire in (
+        ("subject", "subject"),
+        ("html", "htmlContent"),
+        ("text", "textContent"),
+    ):
+        text = str(params.get(wire) or "")
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        content[key] = text
+    return content
 
 
 def _attachments(raw: Any) -> list[dict[str, Any]]:

@@ -11,6 +11,8 @@ control endpoints tests and benchmarks drive:
   kept up to `config.log_body_bytes` (4 KiB) each, longer ones shown truncated.
 - `GET /_sandbox/recipients?provider=mail`: times each address was accepted for
   sending (processed sends only, `sandbox: 1` excluded) - exactly-once checks.
+- `GET /_sandbox/messages?provider=sms|mail`: what each address was sent, send
+  after send (SMS: the text; Mail: the subject after `variables`).
 - `POST /_sandbox/reset` (state, log, faults, clock), `POST /_sandbox/clock`
   `{"advance": seconds}`, `GET /_sandbox/state`.
 
@@ -239,6 +241,8 @@ class SandboxServer:
             return 200, {"count": len(rows), "requests": rows}
         if action == "recipients" and method == "GET":
             return 200, self._recipients(query.get("provider"))
+        if action == "messages" and method == "GET":
+            return 200, self._messages(query.get("provider"))
         if action == "reset" and method == "POST":
             self.reset()
             return 200, {"success": True}
@@ -268,6 +272,13 @@ class SandboxServer:
         name = PROVIDER_ALIASES.get(provider, provider)
         found = counts(name)
         return {"provider": name, "recipients": found, "total": sum(found.values())}
+
+    def _messages(self, provider: str | None) -> dict[str, Any]:
+        name = PROVIDER_ALIASES.get(provider or "", provider or "")
+        reader = getattr(self.emulators.get(name), "messages", None)
+        if not callable(reader):
+            raise ValueError(f"no messages kept for provider {provider!r}")
+        return {"provider": name, "messages": reader()}
 
     def state(self) -> dict[str, Any]:
         return {

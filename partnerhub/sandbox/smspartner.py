@@ -14,7 +14,10 @@ STOP list is skipped (`stopSMS: true`) rather than failing the send; statuses
 are `Waiting`, then `Delivered` / `Not delivered` (numbers ending in 99), or
 `Cancelled`; status dates are unix-second strings (as the GO testdata);
 `/bulk-status-by-tag` pages 20 items (`page`, default 1); cost-resume
-`last_month` means the current calendar month.
+`last_month` means the current calendar month. `/bulk-send` costs each number by
+the parts of its own text (`SMSResponse_List` items carry `nbSms`/`cost` each); the
+status answers document no text, so the texts received are shown only on the
+control endpoint `/_sandbox/messages`.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from .state import (
     blank,
     normalize_phone,
     paris_text,
+    received_texts,
     truthy,
 )
 
@@ -132,6 +136,11 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
         with self._lock:
             return dict(self.accepted)
 
+    def messages(self) -> dict[str, list[str]]:
+        """Each number's texts, as received (sends that were processed, not STOP)."""
+        with self._lock:
+            return received_texts(self.batches.values())
+
     # --- credits and sends ---------------------------------------------------------
     def me(self, call: Call) -> dict[str, Any]:
         account = self.account(call)
@@ -174,9 +183,8 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
         phones = [self._phone(n) for n in numbers]
         parts, price = self._parts_and_price(params, str(message))
         send_at = parse_schedule(params, call.now)
-        batch = self._accept(
-            call, account, [(p, parts) for p in phones], price, send_at
-        )
+        wanted = [(p, parts, str(message)) for p in phones]
+        batch = self._accept(call, account, wanted, price, send_at)
         answer: dict[str, Any] = {
             "success": True,
             "code": 200,
@@ -201,8 +209,9 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
             item = item if isinstance(item, dict) else {}
             if blank(item.get("message")):
                 raise field_error("children[message].data", "Le message est requis")
-            parts, price = self._parts_and_price(call.params, str(item["message"]))
-            wanted.append((self._phone(item.get("phoneNumber", "")), parts))
+            text = str(item["message"])
+            parts, price = self._parts_and_price(call.params, text)
+            wanted.append((self._phone(item.get("phoneNumber", "")), parts, text))
         send_at = parse_schedule(call.params, call.now)
         batch = self._accept(call, account, wanted, price, send_at)
         rows = [_bulk_row(d, price) for d in batch.deliveries.values()]
@@ -243,7 +252,7 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
         self,
         call: Call,
         account: Account,
-        wanted: list[tuple[str, int]],
+        wanted: list[tuple[str, int, str]],
         price: Decimal,
         send_at: float | None,
     ) -> Batch:
@@ -251,11 +260,13 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
         stopped = self.stops.get(account.api_key, {})
         message_id = self.next_message_id
         deliveries: dict[str, Delivery] = {}
-        for phone, parts in wanted:
+        for phone, parts, text in wanted:
             stop = phone in stopped
             cost = Decimal(0) if stop else price * parts
             token = f"{message_id}-{len(deliveries)}"
-            deliveries[phone] = Delivery(phone, token, cost, phone.endswith("99"), stop)
+            deliveries[phone] = Delivery(
+                phone, token, cost, phone.endswith("99"), stop, text
+            )
         cost = sum((d.cost for d in deliveries.values()), Decimal(0))
         sandbox = truthy(call.params.get("sandbox"))
         if not sandbox and account.credit < cost:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -112,6 +112,7 @@ class Delivery:
     cost: Decimal
     fails: bool
     stopped: bool = False
+    text: str = ""  # what this recipient was sent (SMS text, email subject)
 
 
 @dataclass
@@ -129,6 +130,19 @@ class Batch:
     sandbox: bool = False
     cancelled_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def received_texts(batches: Iterable[Batch]) -> dict[str, list[str]]:
+    """Address -> what it was sent, send after send (`sandbox: 1` and skipped left
+    out): the texts exactly-once tests compare with what each recipient expects."""
+    found: dict[str, list[str]] = {}
+    for batch in batches:
+        if batch.sandbox:
+            continue
+        for address, delivery in batch.deliveries.items():
+            if not delivery.stopped:
+                found.setdefault(address, []).append(delivery.text)
+    return found
 
 
 def delivery_state(

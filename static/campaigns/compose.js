@@ -100,6 +100,11 @@
 
   window.PartnerHubSms = { smsLength: smsLength, smsWithStop: smsWithStop, gsmRender: gsmRender };
 
+  // Merge fields (merge_fields.js): the text as the chosen sample recipient gets it.
+  function fill(text) {
+    return window.PartnerHubMerge ? window.PartnerHubMerge.fill(text) : text;
+  }
+
   function initCompose(form) {
     var config = JSON.parse(document.getElementById("compose-config").textContent);
     var text = config.text;
@@ -198,7 +203,7 @@
     function refresh() {
       var mine = ++version;
       var body = new FormData();
-      body.append("html", html.value);
+      body.append("html", fill(html.value));
       status.textContent = "…";
       fetch(config.previewUrl, {
         method: "POST", body: body, credentials: "same-origin",
@@ -231,7 +236,7 @@
     var unicode = checkedValue("sms_encoding", "gsm") === "unicode";
     var lowCost = checkedValue("sms_range", "1") === "2";
     var addStop = !!(stop && stop.checked);
-    var typed = document.getElementById("id_text").value;
+    var typed = fill(document.getElementById("id_text").value);
     var saved = smsWithStop(typed, addStop, lowCost ? config.lowCostStop : "");
     var options = { unicode: unicode, providerStop: addStop && !lowCost, stopMention: config.stopMention };
     return {
