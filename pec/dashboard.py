@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from partnerhub.dashboard import Card, register
+from partnerhub.paging import COUNT_CAP, capped_count
 
 from . import selectors
-from .models import DispatchStatus, PecState
+from .models import DispatchStatus, PecSend, PecState
+
+
+def sent_figure(sends: QuerySet[PecSend]) -> str:
+    """How many were sent, counted up to `COUNT_CAP` (a box of a million sends
+    would cost a full count on every home page view)."""
+    found = capped_count(sends)
+    if found <= COUNT_CAP:
+        return str(found)
+    return _("more than %s") % number_format(COUNT_CAP, force_grouping=True)
 
 
 @register("pec.view_pecmailbox")
@@ -37,7 +49,7 @@ def mailbox_cards(user: Any) -> list[Card]:
         cards.append(
             Card(
                 title=_("PEC · %s") % box.label,
-                value=str(sends.count()),
+                value=sent_figure(sends),
                 detail=_("PEC sent from %s") % box.username,
                 url=reverse("pec:mailbox", args=[box.pk]),
                 tone=tone,

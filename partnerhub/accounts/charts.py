@@ -53,9 +53,14 @@ def clean_days(raw: object) -> int:
 
 
 def moves_for(account: ProviderAccount) -> QuerySet[CreditMove]:
-    """Moves that changed this account: its own, or its sub-accounts' for a main."""
-    where = Q(account=account) | Q(account__parent=account)
-    return CreditMove.objects.filter(where).select_related("account", "actor")
+    """Moves that changed this account: its own, or its sub-accounts' for a main.
+
+    No join on the accounts (sub-accounts as a subquery, accounts prefetched):
+    joined, SQLite may read every move of the accounts and sort them."""
+    subaccounts = ProviderAccount.objects.filter(parent=account).values("pk")
+    where = Q(account=account) | Q(account__in=subaccounts)
+    moves = CreditMove.objects.filter(where).select_related("actor")
+    return moves.prefetch_related("account")
 
 
 def balance_chart(
