@@ -81,7 +81,7 @@ class DeliveryFilter(django_filters.FilterSet):
             phone = "+33" + phone[1:]  # as French staff type a number
         text = value.lower()
         found = search.matches("address", text)
-        if phone != text:
+        if phone != text and phone.lstrip("+").isdigit():
             found |= search.matches("address", phone)
         queryset = queryset.filter(found)
         return queryset if search.anywhere() else queryset.order_by("address", "pk")

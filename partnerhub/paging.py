@@ -23,8 +23,10 @@ COUNT_CAP = 10_000
 MAX_DEPTH = 10_000
 
 
-def capped_count(rows: QuerySet[Any], cap: int = COUNT_CAP) -> int:
-    """How many rows match, counting no further than `cap + 1` (a bounded read)."""
+def capped_count(rows: QuerySet[Any], cap: int | None = None) -> int:
+    """How many rows match, counting no further than `cap + 1` (a bounded read;
+    `COUNT_CAP` by default)."""
+    cap = COUNT_CAP if cap is None else cap
     return rows.order_by()[: cap + 1].count()
 
 
