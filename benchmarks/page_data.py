@@ -7,6 +7,11 @@ scheduled, drafts, and one scheduled on the big audience), and `unsubscribes`
 e-mail addresses, one in ten of them in the big audience. Rows are written by
 `INSERT ... SELECT` over a recursive counter, which SQLite and PostgreSQL both
 run, so a million rows take seconds rather than the minutes of `bulk_create`.
+
+`build_more(scale)` adds the other lists' rows (once per scale, found again by
+the mailbox's name): `sends` PEC sends on one mailbox with an acceptance receipt
+each (the first one with a full set of receipts), and `moves` credit moves shared
+by `SUBACCOUNTS` sub-accounts of the main Mail account, one every 90 seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 SMALL_AUDIENCE = 100
+SUBACCOUNTS = 100
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class Scale:
     campaigns: int = 100
     deliveries: int = 1_000_000  # = recipients of the big audience
     unsubscribes: int = 100_000
+    sends: int = 1_000_000  # PEC sends (and their acceptance receipts)
+    moves: int = 1_000_000  # credit moves
 
     @property
     def name(self) -> str:
@@ -38,6 +46,13 @@ class Built:
     big_audience: int
     small_campaign: int
     small_audience: int
+
+
+@dataclass(frozen=True)
+class BuiltMore:
+    send: int  # a send with a full set of receipts
+    mailbox: int
+    subaccount: int
 
 
 def build(scale: Scale) -> Built:
@@ -170,6 +185,120 @@ def _unsubscribes(count: int, audience_id: int) -> None:
         FROM n""",  # noqa: S608 - constant SQL; values are bound
         [count, f"{audience_id}-", start],
     )
+
+
+def build_more(scale: Scale) -> BuiltMore:
+    """PEC sends and receipts, credit moves (built only if not there yet)."""
+    from partnerhub.models import ProviderAccount
+    from pec.models import PecMailbox
+
+    label = f"{scale.name}/{scale.sends}/{scale.moves}"
+    mailbox = PecMailbox.objects.filter(label=label).first()
+    if mailbox is None:
+        with transaction.atomic():
+            mailbox = PecMailbox.objects.create(
+                label=label,
+                username=f"bench-{PecMailbox.objects.count()}@pec.exemple.it",
+                password="bench",  # noqa: S106 - a benchmark's fake mailbox
+            )
+            _sends(mailbox.pk, scale.sends)
+            _moves(scale.moves, label)
+        _analyze()
+    # Its quota counts as just read: the mailbox page would ask PEC Massiva.
+    PecMailbox.objects.filter(pk=mailbox.pk).update(quota_checked_at=timezone.now())
+    first = mailbox.sends.order_by("pk").values_list("pk", flat=True).first()
+    sub = ProviderAccount.objects.filter(name__startswith=f"{label} sub").first()
+    assert first is not None and sub is not None
+    return BuiltMore(first, mailbox.pk, sub.pk)
+
+
+def _json(value: str) -> str:
+    return f"CAST({value} AS jsonb)" if connection.vendor == "postgresql" else value
+
+
+def _ago(unit_seconds: int) -> str:
+    """SQL for the bound time minus `i * unit_seconds`, as each database writes it."""
+    if connection.vendor == "postgresql":
+        return f"%s - (i * INTERVAL '{unit_seconds} seconds')"
+    shift = f"'-' || (i * {unit_seconds}) || ' seconds'"
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, {shift})"
+
+
+# One send in a thousand still awaiting its receipts, one not delivered, one in
+# doubt: the home card counts them, and the databases' statistics see a mix.
+MIXED_STATE = """CASE i %% 1000 WHEN 1 THEN 'accepted' WHEN 2 THEN 'not_delivered'
+                 ELSE 'delivered' END"""
+MIXED_STATUS = "CASE i %% 1000 WHEN 3 THEN 'unknown' ELSE 'sent' END"
+ONE_ADDRESS = """'["ufficio' || i || '@pec.exemple.it"]'"""
+
+
+def _sends(mailbox_id: int, count: int) -> None:
+    """Accepted and delivered sends, one a minute back from now, each with its
+    acceptance receipt; the oldest also has its delivery receipt."""
+    now = timezone.now()
+    at = _ago(60)
+    address, empty = _json(ONE_ADDRESS), _json("'[]'")
+    _execute(
+        f"""{COUNTER}
+        INSERT INTO pec_pecsend
+            (mailbox_id, recipients, subject, body_html, status, state,
+             provider_code, error_code, error, error_detail, delivered_to,
+             not_delivered_to, created_at, sent_at, accepted_at, checks)
+        SELECT %s, {address}, 'Diffida ' || i, '<p>Gentile cliente</p>',
+               {MIXED_STATUS}, {MIXED_STATE}, 'PM' || i, '', '', '', {address}, {empty},
+               {at}, {at}, {at}, 1
+        FROM n""",  # noqa: S608 - constant SQL; values are bound
+        [count, mailbox_id, now, now, now],
+    )
+    _execute(
+        """INSERT INTO pec_pecreceipt
+            (send_id, kind, subject, date_raw, issuer, recipient, text,
+             fingerprint, fetched_at, date)
+        SELECT id, 'accettazione', 'ACCETTAZIONE: ' || subject, '', 'pec.exemple.it',
+               '', '', 'acc-' || id, created_at, created_at
+        FROM pec_pecsend WHERE mailbox_id = %s""",
+        [mailbox_id],
+    )
+    _execute(
+        """INSERT INTO pec_pecreceipt
+            (send_id, kind, subject, date_raw, issuer, recipient, text,
+             fingerprint, fetched_at, date)
+        SELECT id, 'avvenuta-consegna', 'CONSEGNA: ' || subject, '',
+               'pec.exemple.it', 'ufficio1@pec.exemple.it', '', 'con-' || id,
+               created_at, created_at
+        FROM pec_pecsend WHERE mailbox_id = %s ORDER BY id LIMIT 1""",
+        [mailbox_id],
+    )
+
+
+def _moves(count: int, label: str) -> None:
+    """Credit added to `SUBACCOUNTS` sub-accounts of the Mail main account, in
+    turn, one every 90 seconds back from now."""
+    from partnerhub.models import ProviderAccount
+
+    main, _ = ProviderAccount.objects.get_or_create(provider="mail", name="Main")
+    subs = [
+        ProviderAccount.objects.create(
+            provider="mail",
+            name=f"{label} sub {i}",
+            parent=main,
+            credits_unit="EUR",
+            subaccount_type="standard",
+        ).pk
+        for i in range(SUBACCOUNTS)
+    ]
+    now = timezone.now()
+    at = _ago(90)
+    _execute(
+        f"""{COUNTER}
+        INSERT INTO partnerhub_creditmove
+            (account_id, kind, amount, unit, created_at, provider_answer,
+             subaccount_balance)
+        SELECT %s + (i %% %s), 'add', 10, 'EUR', {at}, 'OK', i %% 1000
+        FROM n""",  # noqa: S608 - constant SQL; values are bound
+        [count, min(subs), SUBACCOUNTS, now],
+    )
+    assert max(subs) - min(subs) == SUBACCOUNTS - 1  # ids in one run
 
 
 def _execute(sql: str, params: list[Any]) -> None:

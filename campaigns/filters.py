@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from partnerhub import search
 
 from .models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
 
@@ -60,11 +62,16 @@ class DeliveryFilter(django_filters.FilterSet):
         model = Delivery
         fields = ("q", "status")
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.filters["q"].extra["help_text"] = search.help_text()
+
     def search(self, queryset: QuerySet[Delivery], name: str, value: str) -> QuerySet:
         """Addresses are stored normalised: lower-case emails, E.164 phones.
 
-        A case-sensitive `contains` on the lower-cased text (a plain `LIKE`, which
-        the PostgreSQL trigram index on `address` serves, unlike `UPPER() LIKE`).
+        Served by an index on both databases (`partnerhub.search`): anywhere in
+        the address on PostgreSQL (trigram), its beginning on SQLite, where the
+        matches are listed in address order, the order of the index read.
         """
         value = value.strip()
         if not value:
@@ -73,6 +80,8 @@ class DeliveryFilter(django_filters.FilterSet):
         if phone.startswith("0") and phone[1:].isdigit():
             phone = "+33" + phone[1:]  # as French staff type a number
         text = value.lower()
-        if phone == text:
-            return queryset.filter(address__contains=text)
-        return queryset.filter(Q(address__contains=text) | Q(address__contains=phone))
+        found = search.matches("address", text)
+        if phone != text and phone.lstrip("+").isdigit():
+            found |= search.matches("address", phone)
+        queryset = queryset.filter(found)
+        return queryset if search.anywhere() else queryset.order_by("address", "pk")

@@ -427,7 +427,10 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["campaign", "status"]),
+            # The deliveries table filtered by status, in id order (its pages).
+            models.Index(
+                fields=["campaign", "status", "id"], name="delivery_status_page_idx"
+            ),
             models.Index(fields=["campaign", "batch"]),
             # Exactly the dispatch's `next_batch` query: pending, not yet batched,
             # in id order. Batched rows leave it, so no batch walks past them.

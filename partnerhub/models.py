@@ -218,6 +218,14 @@ class CreditMove(models.Model):
         verbose_name = _("credit move")
         verbose_name_plural = _("credit moves")
         ordering = ["-created_at", "-pk"]
+        # The credit history's order (newest first), whole and per sub-account.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="credit_move_list_idx"),
+            models.Index(
+                fields=["account", "created_at", "id"],
+                name="credit_move_account_list_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.account} {self.amount} {self.unit}"

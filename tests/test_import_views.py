@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from campaigns.audiences import services
 from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
+from partnerhub import search
 from tests.import_helpers import make_csv
 from unsubscribes.models import Unsubscribe
 
@@ -190,8 +191,13 @@ def test_detail_lists_recipients_flags_unsubscribed_and_searches(
         response = marketing.get(url)
     assert response.context["unsubscribed"] == 1
     assert response.text.count("ph-badge-danger") == 1
-    found = marketing.get(url, {"q": "okay"})
+    found = marketing.get(url, {"q": "OK@"})
     assert [r.email for r in found.context["page_obj"]] == ["ok@x.fr"]
+    found = marketing.get(url, {"q": "06 12"})
+    assert [r.phone for r in found.context["page_obj"]] == ["+33612345678"]
+    if search.anywhere():  # names have a trigram index on PostgreSQL only
+        found = marketing.get(url, {"q": "okay"})
+        assert [r.email for r in found.context["page_obj"]] == ["ok@x.fr"]
 
 
 def test_list_shows_counts(marketing, audience) -> None:

@@ -14,12 +14,17 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks import page_data, pages
 from campaigns.models import CampaignCounts, Delivery
+from partnerhub import paging
 from tests.counter_checks import assert_counters_agree
 
 pytestmark = pytest.mark.django_db
 
-SMALL = page_data.Scale(campaigns=12, deliveries=120, unsubscribes=30)
-LARGER = page_data.Scale(campaigns=12, deliveries=900, unsubscribes=200)
+SMALL = page_data.Scale(
+    campaigns=12, deliveries=120, unsubscribes=30, sends=40, moves=150
+)
+LARGER = page_data.Scale(
+    campaigns=12, deliveries=900, unsubscribes=200, sends=400, moves=1500
+)
 
 
 @pytest.fixture
@@ -39,8 +44,8 @@ def queries(client, url: str) -> list[str]:
 def test_every_benchmarked_page_has_the_same_query_count_at_both_sizes(
     admin_client,
 ) -> None:
-    small = pages.pages(page_data.build(SMALL))
-    larger = pages.pages(page_data.build(LARGER))
+    small = pages.pages(page_data.build(SMALL), page_data.build_more(SMALL))
+    larger = pages.pages(page_data.build(LARGER), page_data.build_more(LARGER))
     for (label, url_small), (_, url_larger) in zip(small, larger, strict=True):
         assert len(queries(admin_client, url_small)) == len(
             queries(admin_client, url_larger)
@@ -82,3 +87,101 @@ def test_recount_command_repairs_counters_gone_wrong() -> None:
     CampaignCounts.objects.filter(pk=built.big_campaign).update(delivered=0, cost=None)
     call_command("recount_campaigns", "--campaign", str(built.big_campaign))
     assert_counters_agree()
+
+
+def test_search_count_stops_at_the_cap(admin_client, monkeypatch) -> None:
+    monkeypatch.setattr(paging, "COUNT_CAP", 50)
+    built = page_data.build(SMALL)
+    url = f"/campaigns/{built.big_campaign}/?q=client"
+    response = admin_client.get(url)
+    paginator = response.context["table"].paginator
+    assert paginator.capped
+    assert paginator.count == 50
+    assert len(response.context["table"].page.object_list) == 50
+    counts = [
+        q
+        for q in queries(admin_client, url)
+        if "COUNT(" in q and '"campaigns_delivery"' in q
+    ]
+    assert counts
+    assert all("LIMIT 51" in q for q in counts), counts
+
+
+def test_only_pages_near_either_end_are_served(admin_client, monkeypatch) -> None:
+    monkeypatch.setattr(paging, "MAX_DEPTH", 100)  # 2 pages of 50 from each end
+    built = page_data.build(LARGER)  # 900 deliveries: 18 pages
+    url = f"/campaigns/{built.big_campaign}/"
+    ids = list(
+        Delivery.objects.filter(campaign_id=built.big_campaign)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+    def page(number: int):
+        return admin_client.get(url, {"page": number}).context["table"].page
+
+    assert page(2).next_page_number() == 17
+    assert page(17).previous_page_number() == 2
+    middle = page(10)  # not served: the nearest end's page instead
+    assert middle.number == 17
+    assert [row.record.pk for row in middle.object_list] == ids[800:850]
+    assert len(queries(admin_client, f"{url}?page=10")) == len(
+        queries(admin_client, url)
+    )
+
+
+def plan(rows) -> str:
+    return rows.explain() if connection.vendor == "sqlite" else ""
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL has trigrams"
+)
+def test_searches_read_an_index_on_sqlite() -> None:
+    from campaigns.audiences.selectors import audience_recipients
+    from campaigns.filters import DeliveryFilter
+    from campaigns.models import Audience, Campaign
+    from unsubscribes.selectors import unsubscribes_filtered
+
+    built = page_data.build(SMALL)
+    campaign = Campaign.objects.get(pk=built.big_campaign)
+    deliveries = DeliveryFilter(
+        {"q": "Client1"}, queryset=campaign.deliveries.order_by("pk")
+    ).qs
+    audience = Audience.objects.get(pk=built.big_audience)
+    for rows, seek in (
+        (deliveries, "address>?"),
+        (
+            audience_recipients(audience=audience, search="client1", flags=False),
+            "email>?",
+        ),
+        (
+            audience_recipients(audience=audience, search="06 12", flags=False),
+            "phone>?",
+        ),
+        (unsubscribes_filtered(search="client1"), "address>?"),
+    ):
+        found = plan(rows[:50])
+        assert seek in found, found  # a range on the index, not every row read
+        assert "TEMP B-TREE" not in found, found  # in the index's order
+    assert [d.address for d in deliveries] == sorted(
+        a
+        for a in campaign.deliveries.values_list("address", flat=True)
+        if a.startswith("client1")
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_searches_have_trigram_indexes_on_postgresql() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {
+        "delivery_address_trgm",
+        "recipient_email_trgm",
+        "recipient_phone_trgm",
+        "recipient_first_name_trgm",
+        "recipient_last_name_trgm",
+        "unsubscribe_address_trgm",
+        "unsubscribe_reason_trgm",
+    } <= names

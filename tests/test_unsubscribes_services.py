@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from partnerhub import search
 from partnerhub.csvio import CsvError
 from unsubscribes import selectors, services
 from unsubscribes.models import Source, Unsubscribe
@@ -130,7 +131,10 @@ def test_list_filters_and_counts():
 
     assert addresses(channel="sms") == ["+33611111111"]
     assert addresses(source="reply") == ["+33611111111"]
-    assert addresses(search="salon") == ["a@example.fr"]
+    # The reason is searched where a trigram index serves it (PostgreSQL);
+    # SQLite finds addresses by their beginning.
+    assert addresses(search="salon") == (["a@example.fr"] if search.anywhere() else [])
+    assert addresses(search="A@EXA") == ["a@example.fr"]
     assert addresses(search="06 11 11 11 11") == ["+33611111111"]
     assert addresses(state="removal_pending") == ["b@example.fr"]
     assert addresses(state="active") == ["+33611111111", "a@example.fr"]

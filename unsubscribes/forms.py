@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from partnerhub import rules
+from partnerhub import rules, search
 
 from .models import Channel, Source, UnsubscribeState
 from .services import normalize_address
@@ -39,6 +39,10 @@ class FilterForm(forms.Form):
     until = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = search.help_text(_("the address or the reason"))
 
     def filters(self) -> dict[str, Any]:
         """Selector keywords; invalid fields are ignored rather than failing."""

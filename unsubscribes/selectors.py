@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from partnerhub import search as partnerhub_search
 from partnerhub.rules import normalize_phone
 
 from .models import STATE_QUERIES, Channel, Unsubscribe, UnsubscribeSync
@@ -70,10 +71,9 @@ def unsubscribes_filtered(
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet[Unsubscribe]:
-    """The list page's rows (and its export), newest first."""
+    """The list page's rows (and its export), newest first (found by a search on
+    SQLite: in address order, the order of the index that finds them)."""
     rows: QuerySet[Unsubscribe] = Unsubscribe.objects.all()
-    if search:
-        rows = rows.filter(_search(search))
     if channel:
         rows = rows.filter(channel=channel)
     if source:
@@ -83,14 +83,24 @@ def unsubscribes_filtered(
         rows = rows.filter(created_at__gte=_day_start(since))
     if until:
         rows = rows.filter(created_at__lt=_day_start(until + timedelta(days=1)))
+    if search:
+        rows = rows.filter(_search(search))
+        if not partnerhub_search.anywhere():  # the (channel, address) index's order
+            return rows.order_by("channel", "address", "id")
     return rows.order_by("-created_at", "-id")
 
 
 def _search(text: str) -> Q:
-    """Substring of address or reason; a phone typed as `06 12…` finds `+336 12…`."""
-    matches = Q(address__icontains=text) | Q(reason__icontains=text)
+    """Address (anywhere on PostgreSQL, its beginning on SQLite: both read an
+    index) or, on PostgreSQL, the reason; a phone typed as `06 12…` finds
+    `+336 12…`. Addresses are stored normalised (lower-case e-mails)."""
+    address = partnerhub_search.matches("address", text.lower())
+    if partnerhub_search.anywhere():
+        address |= Q(reason__icontains=text)
+    else:  # the (channel, address) index, one seek per channel
+        address &= Q(channel__in=Channel.values)
     phone = normalize_phone(text) if any(c.isdigit() for c in text) else None
-    return matches | Q(address=phone) if phone else matches
+    return address | Q(address=phone) if phone else address
 
 
 def _by_state(rows: QuerySet[Unsubscribe], state: str) -> QuerySet[Unsubscribe]:

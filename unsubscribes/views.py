@@ -57,8 +57,12 @@ EXPORT_HEADER = (
 @permission_required("unsubscribes.view_unsubscribe", raise_exception=True)
 def unsubscribe_list(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
-    rows = selectors.unsubscribes_filtered(**(form.filters() if form.is_bound else {}))
-    page = page_of(rows, PER_PAGE, request.GET.get("page"))
+    filters = form.filters() if form.is_bound else {}
+    rows = selectors.unsubscribes_filtered(**filters)
+    counts = selectors.list_counts()
+    # Unfiltered, the list's size is the sum of the counts shown above it.
+    total = None if any(filters.values()) else sum(counts.values())
+    page = page_of(rows, PER_PAGE, request.GET.get("page"), count=total)
     query = request.GET.copy()
     query.pop("page", None)
     context = page_context(
@@ -67,7 +71,7 @@ def unsubscribe_list(request: HttpRequest) -> HttpResponse:
         form=form,
         page_obj=page,
         query=query.urlencode(),
-        counts=selectors.list_counts(),
+        counts=counts,
         syncs=selectors.sync_states(),
     )
     return render(request, "unsubscribes/list.html", context)

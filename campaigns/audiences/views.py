@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Audience, ImportStatus, RecipientImport
+from partnerhub import search as partnerhub_search
 from partnerhub.csvio import CsvError
 from partnerhub.csvio.errors import ERROR_REPORT_HEADER, message_for
 from partnerhub.csvio.export import error_rows
@@ -66,6 +67,7 @@ def audience_detail(request: HttpRequest, pk: int) -> HttpResponse:
         audience=audience,
         page_obj=page,
         search=search,
+        search_help=partnerhub_search.help_text(_("the email, phone or name")),
         unsubscribed=selectors.audience_unsubscribed_count(audience=audience),
         imports=selectors.audience_imports(audience=audience),
     )

@@ -113,8 +113,9 @@ class CampaignDetailView(
         return table
 
     def get_table_pagination(self, table: DeliveryTable) -> dict[str, Any]:
-        """The count comes from the campaign's counters unless a search is on;
-        in id order, pages past the middle are read from the end."""
+        """The count comes from the campaign's counters unless a search is on
+        (then it is counted up to `COUNT_CAP`); in id order, pages past the
+        middle are read from the end."""
         paginate = super().get_table_pagination(table)
         filters = self.filterset.form.cleaned_data if self.filterset.is_valid() else {}
         count = None

@@ -25,6 +25,9 @@ from partnerhub.templatetags.credits import account_unit, unit_label
 RANGES = (7, 30, 90)
 MAX_POINTS = 360  # enough for a 640-unit-wide line
 COMPACT_POINTS = 60
+# Moves marked on a compact chart: a 40-pixel card cannot show more, and a main
+# account's sub-accounts may have thousands of moves in its range.
+COMPACT_MARKS = 60
 DEFAULT_DAYS = 30
 
 
@@ -54,9 +57,14 @@ def clean_days(raw: object) -> int:
 
 
 def moves_for(account: ProviderAccount) -> QuerySet[CreditMove]:
-    """Moves that changed this account: its own, or its sub-accounts' for a main."""
-    where = Q(account=account) | Q(account__parent=account)
-    return CreditMove.objects.filter(where).select_related("account", "actor")
+    """Moves that changed this account: its own, or its sub-accounts' for a main.
+
+    No join on the accounts (sub-accounts as a subquery, accounts prefetched):
+    joined, SQLite may read every move of the accounts and sort them."""
+    subaccounts = ProviderAccount.objects.filter(parent=account).values("pk")
+    where = Q(account=account) | Q(account__in=subaccounts)
+    moves = CreditMove.objects.filter(where).select_related("actor")
+    return moves.prefetch_related("account")
 
 
 def balance_chart(
@@ -74,7 +82,10 @@ def balance_chart(
         .order_by("taken_at")
         .values_list("taken_at", "credits")
     )
-    moves = list(moves_for(account).filter(created_at__gte=start))
+    moves_in_range = moves_for(account).filter(created_at__gte=start)
+    if compact:  # a home card: the latest marks only, whatever the history
+        moves_in_range = moves_in_range.order_by("-created_at", "-pk")[:COMPACT_MARKS]
+    moves = list(moves_in_range)
     line = _thin(snaps, COMPACT_POINTS if compact else MAX_POINTS)
     svg = _svg(account, line, moves, start, now, width, height, compact)
     rows = [] if compact else _rows(snaps, moves)

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -35,6 +34,7 @@ from django.views.decorators.http import (
 from partnerhub import formatting
 from partnerhub.models import CreditMove, ProviderAccount
 from partnerhub.pages import csv_download, delimiter_from, page_context
+from partnerhub.paging import page_of
 
 from . import charts, selectors, services
 from .errors import SubaccountError
@@ -322,8 +322,8 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 def move_list(request: HttpRequest) -> HttpResponse:
     form = MoveFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.moves_filtered(data), MOVES_PER_PAGE).get_page(
-        request.GET.get("page")
+    page = page_of(
+        selectors.moves_for_list(data), MOVES_PER_PAGE, request.GET.get("page")
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerhub.paging import page_of
 from partnerhub.providers.errors import ProviderError
 
 from .. import selectors, services
@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     sends = selectors.sends_for(request.user)
     if state in PecState.values:
         sends = sends.filter(state=state).exclude(status="draft")
-    page = Paginator(sends, PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(sends, PER_PAGE, request.GET.get("page"))
     context = pec_context(
         request,
         title=_("PEC"),
@@ -45,8 +45,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def mailbox(request: HttpRequest, pk: int) -> HttpResponse:
     box = selectors.mailbox_for(request.user, pk)
     refresh_quota_if_stale(request, box)
-    sends = selectors.sends_for(request.user).filter(mailbox=box)
-    page = Paginator(sends, PER_PAGE).get_page(request.GET.get("page"))
+    sends = selectors.mailbox_sends(box)
+    page = page_of(sends, PER_PAGE, request.GET.get("page"))
     context = pec_context(
         request,
         title=str(box.label),
