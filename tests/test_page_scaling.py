@@ -185,3 +185,29 @@ def test_searches_have_trigram_indexes_on_postgresql() -> None:
         "unsubscribe_address_trgm",
         "unsubscribe_reason_trgm",
     } <= names
+
+
+@pytest.mark.django_db
+def test_recipient_search_finds_one_address_and_fragments_in_id_order() -> None:
+    """The two search paths (an address typed: its unique index; a fragment:
+    anywhere on PostgreSQL, in id order whichever order expression the selector
+    chose; by prefix in address order on SQLite) return the right rows."""
+    from django.db import connection
+
+    from campaigns.audiences.selectors import audience_recipients
+    from campaigns.models import Audience, Recipient
+
+    audience = Audience.objects.create(name="Search paths")
+    Recipient.objects.bulk_create(
+        Recipient(audience=audience, email=f"client{n}@exemple.fr", last_name="Durand")
+        for n in range(30)
+    )
+    exact = audience_recipients(audience=audience, search="client17@exemple.fr")
+    assert [r.email for r in exact] == ["client17@exemple.fr"]
+    fragment = list(audience_recipients(audience=audience, search="client1"))
+    emails = [r.email for r in fragment]
+    if connection.vendor == "postgresql":
+        assert [r.pk for r in fragment] == sorted(r.pk for r in fragment)
+    assert sorted(emails) == sorted(
+        f"client{n}@exemple.fr" for n in (1, *range(10, 20))
+    )

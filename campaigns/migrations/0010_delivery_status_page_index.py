@@ -25,7 +25,7 @@ def analyze_on_sqlite(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0006_merge_20261202_0225"),
+        ("campaigns", "0009_merge_fields"),
     ]
 
     operations = [

@@ -35,6 +35,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0007_delivery_status_page_index")]
+    dependencies = [("campaigns", "0010_delivery_status_page_index")]
 
     operations = [migrations.RunPython(create, drop)]
