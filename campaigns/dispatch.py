@@ -144,9 +144,9 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
         pk=campaign_id
     )
 
-    def keep_alive() -> None:
-        renew_lease(campaign, owner)
-
+    keep_alive = _at_most_every(
+        lease_seconds() / 6, lambda: renew_lease(campaign, owner)
+    )
     sent = 0
     try:
         adapter = _adapter_or_abort(campaign)
@@ -162,6 +162,25 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
         finish(campaign, owner)
     campaign.refresh_from_db(fields=["status"])
     return DispatchResult(campaign_id, True, campaign.status, sent)
+
+
+def _at_most_every(seconds: float, action: KeepAlive) -> KeepAlive:
+    """`action`, skipped when it last ran less than `seconds` ago.
+
+    The lease is renewed before every batch and during back-offs; once per batch
+    cost a commit each (7 ms on PostgreSQL, 14 s for a million recipients). A
+    lease renewed at most a sixth of its length ago cannot have been taken over:
+    a claim needs it expired.
+    """
+    last = time.monotonic()  # the claim has just set the lease
+
+    def run() -> None:
+        nonlocal last
+        if time.monotonic() - last >= seconds:
+            action()
+            last = time.monotonic()
+
+    return run
 
 
 def _adapter_or_abort(campaign: Campaign) -> ChannelAdapter:
@@ -191,8 +210,10 @@ def snapshot(campaign: Campaign) -> None:
     if campaign.snapshot_done:
         return
     with transaction.atomic():
-        bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+        inserted = bulk_sql.insert_deliveries(_snapshot_rows(campaign))
         counters.recount(campaign_id=campaign.pk)
+    if inserted >= bulk_sql.ANALYZE_AFTER_ROWS:
+        bulk_sql.analyze_deliveries()
     Campaign.objects.filter(pk=campaign.pk).update(snapshot_done=True)
     campaign.snapshot_done = True
 
@@ -301,6 +322,7 @@ def _record_batch(
         number=number,
         size=len(pending) - stopped,
         provider_tag=f"ph{campaign.pk}b{number}"[:20],
+        attempts=1,  # its first send follows the commit: one commit fewer
     )
     _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
@@ -341,7 +363,8 @@ def send_batch(
     attempts = int(getattr(settings, "CAMPAIGN_SEND_ATTEMPTS", 8))
     renew = keep_alive or (lambda: None)
     for attempt in range(1, attempts + 1):
-        DispatchBatch.objects.filter(pk=batch.pk).update(attempts=attempt)
+        if attempt > batch.attempts:  # the first is recorded with the batch
+            DispatchBatch.objects.filter(pk=batch.pk).update(attempts=attempt)
         try:
             accepted = adapter.send_batch(
                 targets=targets, tag=batch.provider_tag, scheduled_at=scheduled
@@ -532,6 +555,13 @@ def _provider_failed(exc: errors.ProviderError) -> str:
 
 @transaction.atomic
 def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
+    """The provider took the batch: its pending deliveries are `accepted`.
+
+    The commit does not wait for the disk: the next batch's `in_flight` record (or
+    the end of the dispatch) waits for both. Lost in a database crash, the batch
+    stays `in_flight` and is reconciled, never re-sent blindly.
+    """
+    bulk_sql.commit_without_waiting_for_disk()
     now = timezone.now()
     size = max(batch.size, 1)
     unit_cost = None
@@ -635,6 +665,7 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
     moved: Counter[str] = Counter()
     cost_delta, costed = Decimal(0), False
     with transaction.atomic():
+        bulk_sql.commit_without_waiting_for_disk()  # lost: pulled again next time
         rows = batch.deliveries.select_for_update().values_list(
             "id", "address", "status", "provider_status", "cost"
         )
