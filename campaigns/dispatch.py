@@ -209,8 +209,11 @@ def snapshot(campaign: Campaign) -> None:
     """
     if campaign.snapshot_done:
         return
+    rerun = campaign.deliveries.exists()  # a crash after the snapshot's commit
     with transaction.atomic():
-        inserted = bulk_sql.insert_deliveries(_snapshot_rows(campaign))
+        inserted = bulk_sql.insert_deliveries(
+            _snapshot_rows(campaign), skip_existing=rerun
+        )
         counters.recount(campaign_id=campaign.pk)
     if inserted >= bulk_sql.ANALYZE_AFTER_ROWS:
         bulk_sql.analyze_deliveries()
