@@ -661,7 +661,9 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
     """Write provider statuses onto the batch's deliveries (one bulk statement).
 
     The rows are read locked and written in one transaction, so the counters move
-    by exactly what changed.
+    by exactly what changed; the unsubscribes the provider signalled are recorded
+    in it too, so a crash cannot keep the statuses and lose the signals (the next
+    refresh would see no change and never record them).
     """
     by_address = {u.address: u for u in updates}
     changed: list[tuple[int, str, StatusUpdate, Decimal | None]] = []
@@ -689,10 +691,19 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
                     costed = True
         bulk_sql.write_statuses(changed)
         counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
-    signals_feed.feed_suppression(
-        batch.campaign, [replace(u, status=status) for _pk, status, u, _c in changed]
-    )
+        signals_feed.feed_suppression(batch.campaign, _signals(changed))
     return len(changed)
+
+
+def _signals(
+    changed: list[tuple[int, str, StatusUpdate, Decimal | None]],
+) -> list[StatusUpdate]:
+    """The changes that may feed the suppression list (STOP, not delivered)."""
+    return [
+        replace(u, status=status)
+        for _pk, status, u, _cost in changed
+        if u.stopped or status == DeliveryStatus.NOT_DELIVERED
+    ]
 
 
 KNOWN_STATUSES = frozenset(DeliveryStatus.values)  # `.values` builds a list per call
