@@ -255,5 +255,13 @@ class CallTimer:
         setattr(owner, name, timed)
 
 
+def target_seconds(size: int, per_100k: float, per_million: float) -> float:
+    """The time target for `size` rows (product.md §6 gives 100,000 and 1,000,000):
+    the 100,000 one up to that size, the million's pro rata beyond it."""
+    if size <= 100_000:
+        return per_100k
+    return max(per_100k, per_million * size / 1_000_000)
+
+
 def verdict(value: float, target: float) -> str:
     return "OK" if value <= target else "MISSED"

@@ -34,8 +34,11 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def insert_deliveries(rows: QuerySet[Any]) -> None:
+def insert_deliveries(rows: QuerySet[Any], *, skip_existing: bool = True) -> int:
     """`INSERT ... SELECT rows`, skipping deliveries already there (a rerun).
+
+    Returns how many deliveries were inserted. `skip_existing=False` (the campaign
+    has none yet) drops the conflict check, a fifth of the cost on PostgreSQL.
 
     `rows` must yield the `SNAPSHOT_COLUMNS` in order; conflicts are ignored
     exactly as `bulk_create(ignore_conflicts=True)` would.
@@ -44,17 +47,54 @@ def insert_deliveries(rows: QuerySet[Any]) -> None:
     ops = connections[alias].ops
     select, params = rows.query.get_compiler(alias).as_sql()
     columns = ", ".join(ops.quote_name(_column(name)) for name in SNAPSHOT_COLUMNS)
+    on_conflict = OnConflict.IGNORE if skip_existing else None
     sql = " ".join(
         [
-            ops.insert_statement(on_conflict=OnConflict.IGNORE),
+            ops.insert_statement(on_conflict=on_conflict),
             ops.quote_name(Delivery._meta.db_table),
             f"({columns})",
             select,
-            ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []),
+            ops.on_conflict_suffix_sql([], on_conflict, [], []),
         ]
     )
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+# A snapshot this large changes the table's statistics enough to matter.
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def analyze_deliveries() -> None:
+    """Fresh planner statistics for the deliveries, on PostgreSQL.
+
+    Right after a large snapshot autovacuum has not analyzed the new rows yet: the
+    planner believes the campaign has none, and picks the `(campaign, status)`
+    index for every batch, walking all the pending rows to sort out the next 500
+    (measured: 33 ms per batch at 100,000, quadratic in the campaign). ANALYZE
+    samples a fixed number of rows, so it costs the same at any size.
+    """
+    connection = connections[router.db_for_write(Delivery)]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(Delivery._meta.db_table)}")
+
+
+def commit_without_waiting_for_disk() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL).
+
+    Only for writes that can be lost in a database crash without harm: the next
+    synchronous commit on the server (the next batch recorded `in_flight`, before
+    its send) flushes them anyway, and until then losing them leaves the same
+    state as a worker killed just before them, which the dispatch recovers from.
+    Each commit waiting for the disk costs about 7 ms on the benchmark machine.
+    """
+    connection = connections[router.db_for_write(Delivery)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 STATUS_FIELDS = ("status", "provider_status", "provider_date", "cost", "updated_at")
@@ -81,7 +121,32 @@ def write_statuses(
     )
     params = _status_params(changed, fields, connection)
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cur:
-        cur.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            cur.execute(*_one_statement(params))
+        else:
+            cur.executemany(sql, params)
+
+
+# PostgreSQL types of STATUS_FIELDS, then of the id: one array parameter each.
+STATUS_TYPES = ("text", "text", "timestamptz", "numeric", "timestamptz", "bigint")
+
+
+def _one_statement(params: list[list[Any]]) -> tuple[str, list[list[Any]]]:
+    """The same writes as one `UPDATE ... FROM unnest(arrays)` (PostgreSQL).
+
+    500 single-row statements cost a parse, a plan and an executor start each;
+    one statement joining the batch's values to the table by id costs one.
+    """
+    table = Delivery._meta.db_table
+    names = [_column(name) for name in STATUS_FIELDS]
+    values = ", ".join(f"%s::{kind}[]" for kind in STATUS_TYPES)
+    columns = ", ".join([*(f'"{n}"' for n in names), "id"])
+    assignments = ", ".join(f'"{n}" = v."{n}"' for n in names)
+    sql = (
+        f'UPDATE "{table}" AS d SET {assignments} '  # noqa: S608
+        f"FROM unnest({values}) AS v({columns}) WHERE d.id = v.id"
+    )
+    return sql, [list(column) for column in zip(*params, strict=True)]
 
 
 def _column(name: str) -> str:

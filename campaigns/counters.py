@@ -44,7 +44,8 @@ def apply(campaign_id: int, deltas: Counter[str], cost: Decimal | None = None) -
         changes["cost"] = Coalesce(F("cost"), Decimal(0)) + cost
     if not changes:
         return
-    with transaction.atomic():
+    # No savepoint: nothing here is rolled back alone (two round trips per batch).
+    with transaction.atomic(savepoint=False):
         if not CampaignCounts.objects.filter(pk=campaign_id).update(**changes):
             recount(campaign_id=campaign_id)  # first change: count what is there
 

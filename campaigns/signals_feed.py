@@ -10,17 +10,12 @@ added back by a later refresh of an old campaign.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from .channels import StatusUpdate
 from .models import Campaign, Channel, Delivery, DeliveryStatus
-
-logger = logging.getLogger(__name__)
 
 
 def bounce_limit() -> int:
@@ -45,8 +40,8 @@ def feed_suppression(campaign: Campaign, changed: list[StatusUpdate]) -> int:
         reasons[update.address] = _("Hard bounce (provider status: %(status)s).") % {
             "status": update.raw or update.status
         }
-    for address, reason in reasons.items():
-        _unsubscribe(campaign, address, reason)
+    if reasons:
+        _unsubscribe(campaign, reasons)
     return len(reasons)
 
 
@@ -69,16 +64,11 @@ def _past_the_limit(bounced: list[StatusUpdate]) -> list[StatusUpdate]:
     return [u for u in bounced if counts.get(u.address, 0) >= limit]
 
 
-def _unsubscribe(campaign: Campaign, address: str, reason: str) -> None:
+def _unsubscribe(campaign: Campaign, reasons: dict[str, str]) -> None:
+    """All of a batch's signals in one transaction (invalid addresses are logged)."""
     from unsubscribes.models import Source
-    from unsubscribes.services import unsubscribe_add
+    from unsubscribes.services import unsubscribes_add_many
 
-    try:
-        unsubscribe_add(
-            channel=campaign.suppression_channel,
-            address=address,
-            source=Source.PROVIDER,
-            reason=reason,
-        )
-    except ValidationError:
-        logger.warning("Provider signal for %s not recorded: invalid address", address)
+    unsubscribes_add_many(
+        channel=campaign.suppression_channel, reasons=reasons, source=Source.PROVIDER
+    )

@@ -8,6 +8,7 @@ Rows are never changed or deleted by the application.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -102,6 +103,25 @@ def record(
         target_id="" if target_id is None else str(target_id),
         target_label=target_label[:255],
         details=details or {},
+    )
+
+
+def record_many(
+    *,
+    action: str,
+    targets: list[models.Model],
+    details: Callable[[Any], dict[str, Any]],
+) -> None:
+    """`record` for many targets at once, by PartnerHub itself (one INSERT)."""
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            action=action,
+            target_type=target._meta.model_name or "",
+            target_id=str(target.pk),
+            target_label=str(target)[:255],
+            details=details(target),
+        )
+        for target in targets
     )
 
 

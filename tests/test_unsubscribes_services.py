@@ -176,3 +176,37 @@ def test_one_definition_of_state_for_the_row_the_filter_and_the_admin():
         filtered = selectors.unsubscribes_filtered(state=state.value)
         assert list(filtered) == [row]
         assert list(Unsubscribe.objects.filter(STATE_QUERIES[state])) == [row]
+
+
+def test_add_many_does_what_add_does_for_each_address_in_a_few_statements(
+    django_assert_max_num_queries,
+):
+    """The provider signals of a refresh: new, already there, pending removal, bad."""
+    from partnerhub.audit import AuditEntry
+
+    services.unsubscribe_add(channel="email", address="deja@example.fr", reason="old")
+    removed = services.unsubscribe_add(channel="email", address="retour@example.fr")
+    services.unsubscribe_remove(unsubscribe=removed.unsubscribe)
+    entries = AuditEntry.objects.count()
+    fresh = {f"bounce{i}@example.fr": "Hard bounce" for i in range(300)}
+    reasons = {
+        **fresh,
+        "Deja@Example.fr": "new reason",
+        "retour@example.fr": "STOP",
+        "not-an-email": "Hard bounce",
+    }
+    with django_assert_max_num_queries(20):
+        added = services.unsubscribes_add_many(
+            channel="email", reasons=reasons, source=Source.PROVIDER
+        )
+    assert added == 300
+    rows = Unsubscribe.objects.filter(address__in=fresh)
+    assert {(r.source, r.reason) for r in rows} == {("provider", "Hard bounce")}
+    assert rows.count() == 300
+    assert Unsubscribe.objects.get(address="deja@example.fr").reason == "old"
+    revived = Unsubscribe.objects.get(address="retour@example.fr")
+    assert revived.removed_at is None and revived.reason == "STOP"
+    assert not Unsubscribe.objects.filter(address="not-an-email").exists()
+    # One audit entry per address now suppressed (300 new, 1 revived), as one by one.
+    assert AuditEntry.objects.count() - entries == 301
+    assert selectors.is_unsubscribed(channel="email", address="bounce7@example.fr")
