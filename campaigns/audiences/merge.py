@@ -70,10 +70,28 @@ class Prepared(NamedTuple):
 
 @dataclass
 class Counts:
+    """What the merge did with the valid rows, each row counted once.
+
+    `matched` counts rows that joined a recipient already in the audience or
+    created earlier in this file. Each existing recipient the file changed is
+    one "updated" row (the first that changed it); every other matched row is
+    a duplicate. Hence valid rows = created + updated + duplicates.
+    `unsubscribed` is not a row outcome: it counts the created or matched
+    recipients whose address is on the suppression list, at most once each.
+    """
+
     created: int = 0
-    duplicates: int = 0
+    matched: int = 0
     unsubscribed: int = 0
     updated_ids: set[int] = field(default_factory=set)
+
+    @property
+    def updated(self) -> int:
+        return len(self.updated_ids)
+
+    @property
+    def duplicates(self) -> int:
+        return self.matched - self.updated
 
 
 @dataclass(slots=True)
@@ -87,7 +105,6 @@ class _Target:
     last_name: str
     attributes: dict[str, str]
     dirty: bool = False
-    counted: bool = False
 
 
 def unescape(value: str) -> str:
@@ -110,6 +127,9 @@ class Merger:
         self.by_email: dict[str, _Target] = {}
         self.by_phone: dict[str, _Target] = {}
         self.known = KeyFilter(expected_keys)
+        # Existing recipients matched so far: each is checked against the
+        # suppression list once, however many batches repeat it.
+        self.seen_old: set[int] = set()
         # An empty suppression list for a channel spares a query per 900 rows.
         self.suppressing = {
             channel: Unsubscribe.objects.active().filter(channel=channel).exists()
@@ -175,10 +195,10 @@ class Merger:
             if not target:
                 created.append(self._create(email or "", phone or "", *values))
                 continue
-            self.counts.duplicates += 1
-            old = target.id is not None and target.id < self.first_new_id
-            if old and not target.counted:
-                target.counted = True
+            self.counts.matched += 1
+            old_id = target.id if (target.id or 0) < self.first_new_id else None
+            if old_id is not None and old_id not in self.seen_old:
+                self.seen_old.add(old_id)
                 touched.append(target)
             self._join(target, email or "", phone or "", *values)
         self.counts.created += len(created)

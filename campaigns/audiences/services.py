@@ -255,7 +255,7 @@ def _parse(
             mapping = {int(i): f for i, f in recipient_import.mapping.items()}
             for batch in _batches(source, mapping, workers):
                 spool.write(batch.rows)
-                report.add([*batch.errors, *batch.warnings])
+                report.add(batch.errors, batch.warnings)
                 _record_batch(recipient_import, batch)
                 if progress:
                     progress(recipient_import)
@@ -279,7 +279,14 @@ def _batches(
         yield from batches
 
 
-_PROGRESS_FIELDS = ["rows_read", "invalid", "warnings", "bytes_read", "heartbeat_at"]
+_PROGRESS_FIELDS = [
+    "rows_read",
+    "invalid",
+    "warnings",
+    "empty_lines",
+    "bytes_read",
+    "heartbeat_at",
+]
 
 
 def _record_batch(recipient_import: RecipientImport, batch: Batch) -> None:
@@ -292,6 +299,7 @@ def _record_batch(recipient_import: RecipientImport, batch: Batch) -> None:
     imp.rows_read += len(batch.rows) + len(batch.errors)
     imp.invalid += len(batch.errors)
     imp.warnings += len(batch.warnings)
+    imp.empty_lines += batch.blank
     imp.bytes_read = batch.bytes_read
     imp.heartbeat_at = timezone.now()
     saved = RecipientImport.objects.filter(pk=imp.pk, cancel_requested=False).update(
@@ -338,7 +346,7 @@ def _merge(
                 raise ImportCancelled
         counts = merger.counts
         imp.created, imp.duplicates = counts.created, counts.duplicates
-        imp.updated, imp.unsubscribed = len(counts.updated_ids), counts.unsubscribed
+        imp.updated, imp.unsubscribed = counts.updated, counts.unsubscribed
         imp.status, imp.phase, imp.finished_at = ImportStatus.DONE, "", timezone.now()
         imp.save(update_fields=_RESULT_FIELDS)
         _audit_import(imp)

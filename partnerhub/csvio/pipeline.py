@@ -186,6 +186,27 @@ def _parallel(
                 future.cancel()
 
 
+def judge_rows(
+    plan: Plan, records: Iterable[tuple[int, list[str], str | None]]
+) -> dict[int, tuple[RowError, bool]]:
+    """What the import will say of these rows: {line: (problem, is_warning)}.
+
+    The same checks as the import itself, for the preview: a line absent from
+    the answer is imported as it is (or skipped, if blank).
+    """
+    records = list(records)
+    out = _Collector(plan)
+    codes = {line: code for line, _cells, code in records if code}
+    out.run([r[0] for r in records], [list(r[1]) for r in records], codes)
+    judged = {
+        line: (RowError(line, code, raw), True) for line, code, raw in out.warnings
+    }
+    judged.update(
+        {line: (RowError(line, code, raw), False) for line, code, raw in out.errors}
+    )
+    return judged
+
+
 def _position(chunk: Chunk) -> tuple[int, int]:
     """(last physical line, stream offset) a chunk reaches, for progress."""
     breaks = count_breaks(chunk.data)
