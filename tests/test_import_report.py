@@ -205,6 +205,7 @@ def test_result_page_shows_the_sum_localised_and_the_first_twenty_problems(
     text = page.content.decode()
     assert created != "1201" and created in text and "1201" not in text
     assert page.context["report"].adds_up
+    assert "lignes lues = " in text and "rejets." in text  # in French
     shown = page.context["problems"]
     assert len(shown) == 20 and shown[0]["line"] == 2
     assert page.context["report"].more_problems == 6

@@ -171,7 +171,8 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("audiences:import", pk=imp.audience_id)
     mapping = {int(i): f for i, f in imp.mapping.items()}
     form = MappingForm(request.POST or None, headers=source.headers, mapping=mapping)
-    if request.method == "POST" and form.is_valid():
+    start = "check" not in request.POST  # "Check the rows again" only re-judges
+    if request.method == "POST" and form.is_valid() and start:
         try:
             services.recipient_import_start(
                 recipient_import=imp,
