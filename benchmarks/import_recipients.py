@@ -142,7 +142,10 @@ def child(args: argparse.Namespace) -> None:
     path = Path(args.file)
     setup_django(args.mode, path.stem)
     if args.mode == "partnerhub":
-        result = run_partnerhub(path, args.workers)
+        from benchmarks._common import profiled
+
+        with profiled(args.profile):
+            result = run_partnerhub(path, args.workers)
     else:
         result = run_iex(path, args.compare_rows, bulk=args.mode == "iex-bulk")
     print(json.dumps(result))
@@ -172,6 +175,11 @@ def main() -> None:
     parser.add_argument("--compare-rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-iex", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="Profile PartnerHub's import with pyinstrument (main process, stderr).",
+    )
     parser.add_argument("--mode", choices=["partnerhub", "iex-default", "iex-bulk"])
     parser.add_argument("--file")
     args = parser.parse_args()
@@ -184,7 +192,8 @@ def main() -> None:
         generate(path, args.rows)
     common = ["--file", str(path), "--workers", str(args.workers)]
     common += ["--compare-rows", str(args.compare_rows)]
-    ours, peak = measure(["--mode", "partnerhub", *common])
+    profile = ["--profile"] if args.profile else []
+    ours, peak = measure(["--mode", "partnerhub", *common, *profile])
     rate = report(f"PartnerHub import ({args.workers} workers)", ours, peak)
     if args.skip_iex:
         return

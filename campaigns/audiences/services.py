@@ -267,12 +267,13 @@ def _batches(
     source: CsvSource, mapping: dict[int, str], workers: int
 ) -> Iterator[Batch]:
     """Batches from a process pool, or in this process if no pool can start."""
-    batches = iter_batches(source, mapping=mapping, required="any", workers=workers)
+    options: dict[str, Any] = {"mapping": mapping, "required": "any", "plain": True}
+    batches = iter_batches(source, workers=workers, **options)
     try:
         first = next(batches, None)
     except (OSError, BrokenProcessPool):
         logger.warning("no process pool for the import: parsing in-process")
-        batches = iter_batches(source, mapping=mapping, required="any", workers=1)
+        batches = iter_batches(source, workers=1, **options)
         first = next(batches, None)
     if first is not None:
         yield first
