@@ -309,6 +309,8 @@ class _Collector:
         accepted = self.lines
         email_of, phone_of = normalize_email, normalize_phone
         has_control = has_control_characters
+        # Built once, not per row: most files have no attribute column at all.
+        extras = list(zip(self.plan.attributes, self.attributes, strict=True))
         for line, cells in zip(lines, rows, strict=True):
             if len(cells) != width or (codes and line in codes):
                 self._slow(line, cells, codes.get(line))
@@ -333,9 +335,7 @@ class _Collector:
             phones.append(phone or "")
             firsts.append(cells[fi].strip())
             lasts.append(cells[li].strip())
-            for (index, _name), values in zip(
-                self.plan.attributes, self.attributes, strict=True
-            ):
+            for (index, _name), values in extras:
                 values.append(cells[index].strip())
 
     def _slow(self, line: int, cells: list[str], code: str | None) -> None:
