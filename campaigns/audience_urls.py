@@ -2,13 +2,15 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from campaigns.audiences import views
+from campaigns.audiences import edit_views, views
 
 app_name = "audiences"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.audience_list, name="list"),
+    path("new/", edit_views.audience_create, name="create"),
     path("<int:pk>/", views.audience_detail, name="detail"),
+    path("<int:pk>/edit/", edit_views.audience_edit, name="edit"),
     path("<int:pk>/export/", views.audience_export, name="export"),
     path("<int:pk>/import/", views.import_upload, name="import"),
     path("imports/<int:pk>/", views.import_preview, name="import_preview"),

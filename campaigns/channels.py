@@ -20,7 +20,11 @@ from partnerhub.providers.factory import (
     get_smspartner_client,
     get_voicepartner_client,
 )
-from partnerhub.providers.mailpartner import MailRecipient
+from partnerhub.providers.mailpartner import MailAttachment, MailRecipient
+
+from . import tags
+from .attachments import mail_attachments
+from .models import SmsEncoding, SmsRange, VoiceMode
 
 if TYPE_CHECKING:
     from partnerhub.providers.voicepartner import VoiceSendResult
@@ -36,6 +40,16 @@ class _MailContent(TypedDict):
     text: str | None
     sender_email: str | None
     sender_name: str | None
+    reply_to: MailRecipient | None
+    attachments: list[MailAttachment]
+
+
+class _SmsOptions(TypedDict):
+    """What `SmsPartnerClient.send` / `bulk_send` take from the campaign."""
+
+    gamme: int
+    is_unicode: bool
+    is_stop_sms: bool
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class EmailAdapter:
     def __init__(self, campaign: Campaign, *, interactive: bool = False) -> None:
         self.campaign = campaign
         self.client = get_mailpartner_client(campaign.account, interactive=interactive)
+        self._attachments: list[MailAttachment] | None = None
 
     def send_batch(
         self, *, targets: Sequence[Target], tag: str, scheduled_at: datetime | None
@@ -94,7 +109,7 @@ class EmailAdapter:
             recipients=[
                 MailRecipient(email=t.address, name=t.name or None) for t in targets
             ],
-            tag=tag,
+            tag=tags.mail_tag(self.campaign, tag),
             scheduled_at=scheduled_at,
             **self._content(),
         )
@@ -108,7 +123,17 @@ class EmailAdapter:
             "text": c.text or None,
             "sender_email": c.sender or None,
             "sender_name": c.sender_name or None,
+            "reply_to": MailRecipient(c.reply_to, c.reply_to_name or None)
+            if c.reply_to
+            else None,
+            "attachments": self._files(),
         }
+
+    def _files(self) -> list[MailAttachment]:
+        """Read from the database once per adapter, i.e. once per dispatch run."""
+        if self._attachments is None:
+            self._attachments = mail_attachments(self.campaign)
+        return self._attachments
 
     def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
         return None  # Mail Partner has no lookup by tag (providers.md §4)
@@ -154,8 +179,22 @@ class SmsAdapter:
             sender=self.campaign.sender or None,
             tag=tag,
             scheduled_at=scheduled_at,
+            **self.options(),
         )
         return BatchAccepted(message_id=result.message_id, cost=result.cost)
+
+    def options(self) -> _SmsOptions:
+        """Range, encoding and the provider's STOP (providers.md §2.3).
+
+        `isStopSms` on Premium only: on Low Cost "NoPub=STOP" is in the text.
+        """
+        c = self.campaign
+        low_cost = c.sms_range == SmsRange.LOW_COST
+        return {
+            "gamme": int(c.sms_range),
+            "is_unicode": c.sms_encoding == SmsEncoding.UNICODE,
+            "is_stop_sms": c.sms_stop and not low_cost,
+        }
 
     def lookup_batch(self, *, tag: str) -> list[StatusUpdate] | None:
         updates: list[StatusUpdate] = []
@@ -183,6 +222,7 @@ class SmsAdapter:
             message=self.campaign.text,
             sender=sender,
             tag="test",
+            **self.options(),
         )
         return result.message_id
 
@@ -216,6 +256,13 @@ class VoiceAdapter:
         self, numbers: list[str], scheduled_at: datetime | None
     ) -> VoiceSendResult:
         c = self.campaign
+        if c.voice_mode == VoiceMode.VOICEMAIL:
+            return self.client.campaign_send(
+                phone_numbers=numbers,
+                token_audio=c.voice_audio_token,
+                email_for_notification=c.notification_email,
+                scheduled_at=scheduled_at,
+            )
         return self.client.tts_send(
             phone_numbers=numbers,
             text=c.text or None,

@@ -18,7 +18,7 @@ from partnerhub.dashboard import (
     register_panel,
 )
 
-from . import selectors
+from . import selectors, volume
 from .models import Campaign, CampaignStatus, Channel
 from .tables import CampaignTable
 
@@ -65,6 +65,19 @@ def recent_campaigns(request: Any) -> list[Panel]:
             context={"table": table},
             url=reverse("campaigns:list"),
             url_label=_("All campaigns"),
+        )
+    ]
+
+
+@register_panel("campaigns.view_campaign")
+def volume_panel(request: Any) -> list[Panel]:
+    """Messages handed to the providers per day, one row of bars per channel."""
+    channels = volume.daily_volume()
+    return [
+        Panel(
+            title=_("Messages sent in the last 30 days"),
+            template="campaigns/_home_volume.html",
+            context={"channels": channels, "empty": not any(c.total for c in channels)},
         )
     ]
 

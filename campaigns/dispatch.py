@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
-from . import bulk_sql, counters, signals_feed
+from . import bulk_sql, counters, signals_feed, tags
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -60,6 +60,7 @@ from .models import (
     DispatchBatch,
     Recipient,
 )
+from .quiet_hours import describe_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ def _record_batch(
         campaign=campaign,
         number=number,
         size=len(pending) - stopped,
-        provider_tag=f"ph{campaign.pk}b{number}"[:20],
+        provider_tag=tags.batch_tag(campaign, number),
     )
     _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
     return batch
@@ -432,7 +433,7 @@ def split_batch(
             campaign=campaign,
             number=number,
             size=len(part),
-            provider_tag=f"ph{campaign.pk}b{number}"[:20],
+            provider_tag=tags.batch_tag(campaign, number),
         )
         Delivery.objects.filter(id__gte=part[0], id__lte=part[-1], batch=batch).update(
             batch=half
@@ -527,7 +528,9 @@ def _provider_kept_failing(exc: errors.ProviderError, attempts: int) -> str:
 
 
 def _provider_failed(exc: errors.ProviderError) -> str:
-    return _("The provider refused or kept failing: %(error)s") % {"error": exc}
+    return _("The provider refused or kept failing: %(error)s") % {
+        "error": describe_refusal(exc)
+    }
 
 
 @transaction.atomic
@@ -559,11 +562,12 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
 @transaction.atomic
 def refuse(batch: DispatchBatch, exc: Exception) -> None:
     """The provider did not take the batch: its deliveries fail with the reason."""
+    reason = describe_refusal(exc)
     DispatchBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.REFUSED, error=str(exc)
+        status=BatchStatus.REFUSED, error=reason
     )
     done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.FAILED, error=str(exc)
+        status=DeliveryStatus.FAILED, error=reason
     )
     counters.move(
         batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done

@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from partnerhub import rules
@@ -23,16 +24,33 @@ from partnerhub.accounts.selectors import payable_accounts
 from partnerhub.models import ProviderAccount
 from partnerhub.templatetags.credits import balance
 
-from .models import Audience, Campaign, Channel
+from .attachments import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    AttachmentChanges,
+    allowed_extensions,
+    check_count,
+    check_upload,
+)
+from .models import (
+    Audience,
+    Campaign,
+    CampaignAttachment,
+    Channel,
+    SmsRange,
+    VoiceMode,
+)
 from .services import CHANNEL_PROVIDER
-from .sms import STOP_MENTION
+from .sms import LOW_COST_STOP, STOP_MENTION
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-# The mention the operator expects at the end of a marketing SMS (providers.md §2.3,
-# `isStopSms`); older texts say "STOP au 36180", both are recognised.
-STOP_AT_END = re.compile(r"\s*STOP(?: au)? 36180\s*$", re.IGNORECASE)
+# A STOP mention typed or saved at the end of the text: the provider's own
+# (`isStopSms` appends it, so it must not be written too) or the Low Cost one.
+STOP_AT_END = re.compile(
+    r"\s*(?:STOP(?: au)? 36180|NoPub\s*=\s*STOP)\s*$", re.IGNORECASE
+)
 UNSUBSCRIBE_PLACEHOLDER = "#UNSUBSCRIBE_LINK#"
 # Mail Partner's documented placeholders (providers.md §4.1). Its `variables`
 # (`#FIRSTNAME#`…) hold one value per send, not per recipient, so they are not
@@ -71,6 +89,18 @@ TEST_HELP: dict[str, StrPromise] = {
 }
 PARIS = ZoneInfo("Europe/Paris")
 CONFIRM_REQUIRED = _("Tick the box to confirm.")
+
+
+def _lazy_interpolate(text: object, params: dict[str, object]) -> str:
+    """`%`-format a lazy translation when it is shown, in the reader's language.
+
+    `gettext_lazy(...) % {...}` at import time would freeze the language of
+    whichever request loaded the module first.
+    """
+    return str(text) % params
+
+
+_interpolate = lazy(_lazy_interpolate, str)
 
 
 NOT_CHECKED = _("balance not checked yet")
@@ -121,12 +151,35 @@ class DraftForm(forms.ModelForm):
             # Nothing to choose: no blank option, so the first save cannot fail
             # on an account left empty.
             account.empty_label = None
-            if not self.is_bound and not self.instance.account_id:
-                self.initial["account"] = accounts[0].pk
+        if accounts and not self.is_bound and not self.instance.account_id:
+            self.initial["account"] = usual_account(accounts, self.channel)
+
+    def clean_tag(self) -> str:
+        """Only on the channels whose provider has a tag (email, SMS)."""
+        tag = self.cleaned_data["tag"].strip()
+        rules.validate_provider_tag(channel=self.channel, value=tag)
+        return tag
 
     def draft_fields(self) -> dict[str, Any]:
         """What the draft services take (`campaign_create_draft`/`update_draft`)."""
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+def usual_account(offered: list[ProviderAccount], channel: str) -> int | None:
+    """The only account offered, else the one the last campaign of this channel
+    paid with (if it is still offered).
+
+    With several accounts and no campaign yet, nothing is chosen for the user:
+    who pays is a real choice. Afterwards the usual payer is offered first.
+    """
+    if len(offered) == 1:
+        return offered[0].pk
+    return (
+        Campaign.objects.filter(channel=channel, account__in=accounts_for(channel))
+        .order_by("-created_at")
+        .values_list("account_id", flat=True)
+        .first()
+    )
 
 
 def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
@@ -136,8 +189,55 @@ def accounts_for(channel: str) -> QuerySet[ProviderAccount]:
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+class AttachmentChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: CampaignAttachment) -> str:
+        from django.template.defaultfilters import filesizeformat
+
+        return f"{obj.filename} ({filesizeformat(obj.size)})"
+
+
+TAG_HELP = _(
+    "Groups the campaign in the provider's statistics: lowercase letters, digits, "
+    "- or _, no spaces."
+)
+
+
+ATTACH_HELP = _(
+    "At most %(count)s files of %(size)s MB each, sent with every email: %(types)s."
+)
+
+
+def tag_field() -> forms.CharField:
+    """The provider's rule gives the only message (`clean_tag`), not the slug one."""
+    return forms.CharField(label=_("Provider tag"), required=False, help_text=TAG_HELP)
+
+
 class EmailDraftForm(DraftForm):
     channel = Channel.EMAIL
+    tag = tag_field()
+    new_attachments = MultipleFileField(label=_("Attach files"), required=False)
+    remove_attachments = AttachmentChoiceField(
+        label=_("Attached files (tick to remove)"),
+        queryset=CampaignAttachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta(DraftForm.Meta):
         fields = [
@@ -145,19 +245,27 @@ class EmailDraftForm(DraftForm):
             "subject",
             "sender",
             "sender_name",
+            "reply_to",
+            "reply_to_name",
             "html",
             "text",
+            "tag",
         ]
         labels = {"sender": _("Sender email"), "text": _("Plain-text part")}
         help_texts = {
             **DraftForm.Meta.help_texts,
             "sender": _("Leave empty to use the account's default sender."),
-            "html": _("Insert %(placeholder)s where the unsubscribe link must appear.")
-            % {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
+            "reply_to": _("Where answers go. Empty: to the sender."),
+            "reply_to_name": _("Optional."),
+            "html": _interpolate(
+                _("Insert %(placeholder)s where the unsubscribe link must appear."),
+                {"placeholder": UNSUBSCRIBE_PLACEHOLDER},
+            ),
             "text": _("Shown by mail programs that do not display HTML."),
         }
         widgets = {
             "sender": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "reply_to": forms.EmailInput(attrs={"autocomplete": "off"}),
             "html": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
             "text": forms.Textarea(attrs={"rows": 5}),
         }
@@ -166,6 +274,56 @@ class EmailDraftForm(DraftForm):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
         self.fields["html"].required = True
+        # Formatted here, in the reader's language (not once, at import time).
+        self.fields["new_attachments"].help_text = ATTACH_HELP % {
+            "count": MAX_ATTACHMENTS,
+            "size": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "types": allowed_extensions(),
+        }
+        self.stored_attachments = (
+            self.instance.attachments.defer("content")
+            if self.instance.pk
+            else CampaignAttachment.objects.none()
+        )
+        stored = cast(AttachmentChoiceField, self.fields["remove_attachments"])
+        stored.queryset = self.stored_attachments
+        self.has_attachments = self.stored_attachments.exists()
+
+    def clean_reply_to(self) -> str:
+        return rules.clean_reply_to(self.cleaned_data["reply_to"])
+
+    def clean_new_attachments(self) -> list[Any]:
+        uploads = self.cleaned_data["new_attachments"] or []
+        problems = []
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except ValidationError as exc:
+                problems.append(exc)
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
+        removed = len(data.get("remove_attachments") or ())
+        try:
+            check_count(
+                kept=self.stored_attachments.count() - removed,
+                added=len(data.get("new_attachments") or ()),
+            )
+        except ValidationError as exc:
+            self.add_error("new_attachments", exc)
+        return data
+
+    def draft_fields(self) -> dict[str, Any]:
+        fields = super().draft_fields()
+        fields["attachments_changes"] = AttachmentChanges(
+            add=self.cleaned_data.get("new_attachments") or (),
+            remove=[a.pk for a in self.cleaned_data.get("remove_attachments") or ()],
+        )
+        return fields
 
     def clean_sender(self) -> str:
         sender = self.cleaned_data["sender"].strip()
@@ -180,19 +338,35 @@ class EmailDraftForm(DraftForm):
 
 class SmsDraftForm(DraftForm):
     channel = Channel.SMS
+    tag = tag_field()
     add_stop = forms.BooleanField(
         label=_("Add the STOP mention"),
         required=False,
         initial=True,
-        help_text=_(
-            "Required by law for marketing SMS: “%(mention)s” is added at the end."
-        )
-        % {"mention": STOP_MENTION},
+        help_text=_interpolate(
+            _(
+                "Required by law for marketing SMS. Premium: the provider adds "
+                "“%(mention)s” at the end. Low Cost: “%(low_cost)s” is added to the "
+                "text."
+            ),
+            {"mention": STOP_MENTION, "low_cost": LOW_COST_STOP},
+        ),
     )
 
     class Meta(DraftForm.Meta):
-        fields = [*DraftForm.Meta.fields, "sender", "text"]
-        labels = {"text": _("Message")}
+        fields = [
+            *DraftForm.Meta.fields,
+            "sender",
+            "text",
+            "sms_encoding",
+            "sms_range",
+            "tag",
+        ]
+        labels = {
+            "text": _("Message"),
+            "sms_encoding": _("Encoding"),
+            "sms_range": _("Range"),
+        }
         help_texts = {
             **DraftForm.Meta.help_texts,
             "sender": _(
@@ -200,8 +374,17 @@ class SmsDraftForm(DraftForm):
                 "short number is shown."
             ),
             "text": _(
-                "160 characters per SMS (153 each when split); 70 (67) if the "
-                "text has characters outside the GSM alphabet, such as emoji."
+                "GSM: 160 characters per SMS (153 each when split); characters "
+                "outside the GSM alphabet are replaced or removed by the provider, "
+                "as the preview shows. Unicode: 70 (67)."
+            ),
+            "sms_encoding": _(
+                "Unicode keeps every character (emoji, œ, «»…) but the provider "
+                "must have activated it for the account: ask SMS Partner support."
+            ),
+            "sms_range": _(
+                "Low Cost: cheaper, one SMS of 160 characters at most, STOP "
+                "mention written in the text."
             ),
         }
         widgets = {
@@ -209,14 +392,20 @@ class SmsDraftForm(DraftForm):
                 attrs={"maxlength": 11, "pattern": "[A-Za-z0-9]{3,11}"}
             ),
             "text": forms.Textarea(attrs={"rows": 6}),
+            "sms_encoding": forms.RadioSelect,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].required = True
+        # Older posts (API clients, tests) without them keep the saved values.
+        self.fields["sms_encoding"].required = False
+        self.fields["sms_range"].required = False
         if not self.is_bound and self.instance.pk:
             text = self.instance.text
-            self.initial["add_stop"] = bool(STOP_AT_END.search(text))
+            self.initial["add_stop"] = self.instance.sms_stop or bool(
+                STOP_AT_END.search(text)
+            )
             self.initial["text"] = STOP_AT_END.sub("", text)
 
     def clean_sender(self) -> str:
@@ -225,13 +414,20 @@ class SmsDraftForm(DraftForm):
         return sender
 
     def clean(self) -> dict[str, Any]:
+        """The text as saved: a Low Cost text ends with "NoPub=STOP" if asked."""
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
+        data["sms_encoding"] = data.get("sms_encoding") or self.instance.sms_encoding
+        data["sms_range"] = data.get("sms_range") or self.instance.sms_range
         text = STOP_AT_END.sub("", data.get("text") or "").rstrip()
-        if text and data.get("add_stop"):
-            text = f"{text} {STOP_MENTION}"
+        low_cost = data["sms_range"] == SmsRange.LOW_COST
+        if text and data.get("add_stop") and low_cost:
+            text = f"{text} {LOW_COST_STOP}"
         data["text"] = text
         return data
+
+    def draft_fields(self) -> dict[str, Any]:
+        return {**super().draft_fields(), "sms_stop": self.cleaned_data["add_stop"]}
 
 
 class VoiceDraftForm(DraftForm):
@@ -249,13 +445,33 @@ class VoiceDraftForm(DraftForm):
     )
 
     class Meta(DraftForm.Meta):
-        fields = [*DraftForm.Meta.fields, "text", "voice_lang", "voice_audio_token"]
+        fields = [
+            *DraftForm.Meta.fields,
+            "voice_mode",
+            "text",
+            "voice_lang",
+            "voice_audio_token",
+            "notification_email",
+        ]
         labels = {"text": _("Text read aloud")}
         help_texts = {
             **DraftForm.Meta.help_texts,
             "text": _("Each comma makes a half-second pause."),
+            "voice_mode": _(
+                "Voicemail drop: mobiles get the audio file straight on their "
+                "voicemail; landlines ring and the message is left if nobody "
+                "answers. It has its own price."
+            ),
+            "notification_email": _(
+                "Voicemail drop only: Voice Partner reports the campaign to this "
+                "address."
+            ),
         }
-        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 6}),
+            "voice_mode": forms.RadioSelect,
+            "notification_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
 
     def __init__(
         self,
@@ -274,7 +490,9 @@ class VoiceDraftForm(DraftForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data (stubs allow None)
-        if not (data.get("text") or "").strip() and not data.get("voice_audio_token"):
+        voicemail = data.get("voice_mode") == VoiceMode.VOICEMAIL
+        no_content = not (data.get("text") or "").strip()
+        if no_content and not voicemail and not data.get("voice_audio_token"):
             raise ValidationError(
                 {"text": _("Write a text to read aloud or choose an audio file.")}
             )

@@ -97,6 +97,11 @@ class Channel(models.TextChoices):
     VOICE = "voice", _("Voice")
 
 
+class VoiceMode(models.TextChoices):
+    CALL = "call", _("Call and read (text-to-speech or audio file)")
+    VOICEMAIL = "voicemail", _("Voicemail drop (audio file left on the voicemail)")
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
@@ -104,6 +109,20 @@ class CampaignStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     CANCELLED = "cancelled", _("Cancelled")
     FAILED = "failed", _("Failed")
+
+
+class SmsEncoding(models.TextChoices):
+    """GSM: the provider substitutes characters; Unicode needs its activation."""
+
+    GSM = "gsm", _("GSM (standard)")
+    UNICODE = "unicode", _("Unicode")
+
+
+class SmsRange(models.IntegerChoices):
+    """SMS Partner's `gamme` (providers.md §2.3)."""
+
+    PREMIUM = 1, _("Premium")
+    LOW_COST = 2, _("Low Cost")
 
 
 class Campaign(models.Model):
@@ -140,8 +159,38 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Email plain-text part, SMS text, or voice text."),
     )
+    sms_encoding = models.CharField(
+        _("SMS encoding"),
+        max_length=8,
+        choices=SmsEncoding.choices,
+        default=SmsEncoding.GSM,
+    )
+    sms_range = models.PositiveSmallIntegerField(
+        _("SMS range"), choices=SmsRange.choices, default=SmsRange.PREMIUM
+    )
+    sms_stop = models.BooleanField(
+        _("STOP mention"),
+        default=False,
+        help_text=_(
+            "Premium: the provider appends it (isStopSms). Low Cost: “NoPub=STOP” "
+            "is at the end of the text."
+        ),
+    )
     voice_lang = models.CharField(_("voice language"), max_length=8, default="fr")
     voice_audio_token = models.CharField(_("audio file"), max_length=64, blank=True)
+    voice_mode = models.CharField(
+        _("voice mode"), max_length=10, choices=VoiceMode.choices, default="call"
+    )
+    notification_email = models.CharField(
+        _("notification email"),
+        max_length=254,
+        blank=True,
+        help_text=_("Voicemail drop: where Voice Partner reports the campaign."),
+    )
+    reply_to = models.CharField(_("reply-to email"), max_length=254, blank=True)
+    reply_to_name = models.CharField(
+        _("reply-to name"), max_length=100, blank=True, validators=ONE_LINE
+    )
     tag = models.SlugField(_("tag"), max_length=20, blank=True)
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     deferred_at_provider = models.BooleanField(
@@ -216,6 +265,36 @@ class Campaign(models.Model):
     @property
     def address_field(self) -> str:
         return "email" if self.channel == Channel.EMAIL else "phone"
+
+
+class CampaignAttachment(models.Model):
+    """A file attached to every email of a campaign (Mail Partner `attachments`).
+
+    Up to 3 x 5 MB per campaign, so the bytes live in their own table, read
+    only when a batch or a test is sent, never with the campaign list or the
+    dispatch's bookkeeping. In the database (not on disk) so a draft saved,
+    duplicated or deleted takes its files along in the same transaction.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    content = models.BinaryField(_("content"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class BatchStatus(models.TextChoices):

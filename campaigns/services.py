@@ -32,7 +32,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 )
 from unsubscribes.selectors import is_unsubscribed
 
-from . import counters, dispatch
+from . import attachments, counters, dispatch, options
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
@@ -45,8 +45,9 @@ from .models import (
     DeliveryStatus,
     DispatchBatch,
     Recipient,
+    SmsRange,
 )
-from .sms import sms_length
+from .sms import LOW_COST_STOP, campaign_sms_length, max_parts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -81,6 +82,10 @@ INCOMPLETE_CONTENT: dict[str, StrPromise] = {
     Channel.VOICE: _("A voice message needs a text or an audio file."),
 }
 SMS_TOO_LONG = _("The SMS is longer than 10 parts.")
+LOW_COST_TOO_LONG = _(
+    "Low Cost sends one SMS only: %(characters)s characters as sent, at most "
+    "%(max)s (“%(mention)s” included). Shorten the text or choose Premium."
+)
 
 NOT_EDITABLE = _("Only a draft can be edited: this campaign is already %(status)s.")
 WRONG_ACCOUNT = _("This account belongs to another provider than the channel's.")
@@ -109,10 +114,22 @@ DRAFT_FIELD_ORDER = (
     "voice_lang",
     "voice_audio_token",
     "tag",
+    "voice_mode",
+    "notification_email",
+    "reply_to",
+    "reply_to_name",
+    "sms_encoding",
+    "sms_range",
+    "sms_stop",
 )
 DRAFT_FIELDS = frozenset(DRAFT_FIELD_ORDER)
 # Unit prices used for the estimate, in the unit of each provider's credits.
-DEFAULT_UNIT_COST = {"email": "1", "sms": "0.045", "voice": "0.15"}
+DEFAULT_UNIT_COST = {
+    "email": "1",
+    "sms": "0.045",
+    "voice": "0.15",
+    "voicemail": "0.15",  # per number, providers.md §3 `/campaign/send` example
+}
 STATUS_REFRESH_WINDOW = timedelta(hours=48)
 AUDIO_FILES_CACHE_SECONDS = 300
 # Delivery statuses that may still change (everything else is final).
@@ -149,10 +166,12 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
     from .selectors import campaign_audience_counts
 
     reachable, suppressed = campaign_audience_counts(campaign=campaign)
-    parts = sms_length(campaign.text).parts if campaign.channel == Channel.SMS else 1
+    sms = campaign.channel == Channel.SMS
+    parts = campaign_sms_length(campaign).parts if sms else 1
     messages = (reachable - suppressed) * max(parts, 1)
     account = campaign.account
-    cost = account_unit_price(account=account, channel=campaign.channel) * messages
+    price = account_unit_price(account=account, channel=options.price_key(campaign))
+    cost = price * messages
     return Estimate(
         reachable - suppressed,
         suppressed,
@@ -205,6 +224,7 @@ def campaign_create_draft(
     account: ProviderAccount,
     audience: Audience,
     created_by: Actor = None,
+    attachments_changes: attachments.AttachmentChanges | None = None,
     **content: str,
 ) -> Campaign:
     """A new draft: checked like a campaign about to be reviewed, never sent."""
@@ -219,13 +239,18 @@ def campaign_create_draft(
     _apply_draft_fields(campaign, content)
     _validate_draft(campaign)
     campaign.save()
+    _save_attachments(campaign, attachments_changes)
     record(action=Action.CAMPAIGN_CREATED, actor=created_by, target=campaign)
     return campaign
 
 
 @transaction.atomic
 def campaign_update_draft(
-    *, campaign: Campaign, actor: Actor = None, **fields: object
+    *,
+    campaign: Campaign,
+    actor: Actor = None,
+    attachments_changes: attachments.AttachmentChanges | None = None,
+    **fields: object,
 ) -> Campaign:
     """Change a draft's content; a campaign already queued or sent stays as it is."""
     campaign = _locked_draft(campaign)
@@ -234,6 +259,8 @@ def campaign_update_draft(
     _validate_draft(campaign)
     campaign.save()
     changed = sorted(n for n in fields if getattr(campaign, n) != before[n])
+    if _save_attachments(campaign, attachments_changes):
+        changed.append("attachments")
     if changed:
         record(
             action=Action.CAMPAIGN_EDITED,
@@ -242,6 +269,19 @@ def campaign_update_draft(
             details={"fields": changed},
         )
     return campaign
+
+
+def _save_attachments(
+    campaign: Campaign, changes: attachments.AttachmentChanges | None
+) -> bool:
+    """Email files added or removed with the draft, in its transaction."""
+    if changes is None or not (changes.add or changes.remove):
+        return False
+    try:
+        attachments.apply_changes(campaign, changes)
+    except ValidationError as exc:
+        raise ValidationError({"new_attachments": exc.error_list}) from None
+    return True
 
 
 def _locked_draft(campaign: Campaign) -> Campaign:
@@ -273,6 +313,7 @@ def campaign_duplicate(*, campaign: Campaign, actor: Actor = None) -> Campaign:
         copy = campaign_create_draft(
             channel=campaign.channel, created_by=actor, **fields
         )
+        attachments.copy_attachments(source=campaign, target=copy)
         record(
             action=Action.CAMPAIGN_DUPLICATED,
             actor=actor,
@@ -322,9 +363,25 @@ def _channel_problems(campaign: Campaign) -> list[tuple[str, ValidationError]]:
                 ("account", ValidationError(INACTIVE_ACCOUNT, code="inactive"))
             )
     # The sender rules are checked by `Campaign.clean()` (partnerhub.rules).
-    if campaign.channel == Channel.SMS and sms_length(campaign.text).too_long:
-        found.append(("text", ValidationError(SMS_TOO_LONG, code="sms_length")))
+    found += options.option_problems(campaign)
+    if campaign.channel == Channel.SMS:
+        found += [("text", error) for error in _sms_length_problems(campaign)]
     return found
+
+
+def _sms_length_problems(campaign: Campaign) -> list[ValidationError]:
+    """More than 10 parts (code 52), or more than one on Low Cost (code 42)."""
+    length = campaign_sms_length(campaign)
+    if length.parts <= max_parts(campaign):
+        return []
+    if campaign.sms_range == SmsRange.LOW_COST:
+        message = LOW_COST_TOO_LONG % {
+            "characters": length.characters,
+            "max": length.per_part,
+            "mention": LOW_COST_STOP,
+        }
+        return [ValidationError(message, code="low_cost_length")]
+    return [ValidationError(SMS_TOO_LONG, code="sms_length")]
 
 
 def voice_audio_files(
@@ -393,9 +450,12 @@ def _validate_content(campaign: Campaign) -> None:
     }
     if not by_channel[campaign.channel]:
         raise ValidationError(INCOMPLETE_CONTENT[campaign.channel], code="content")
+    option_problems = options.option_problems(campaign)
+    if option_problems:
+        raise option_problems[0][1]
     if campaign.channel == Channel.SMS:
-        if sms_length(campaign.text).too_long:
-            raise ValidationError(SMS_TOO_LONG, code="sms_length")
+        for problem in _sms_length_problems(campaign):
+            raise problem
         rules.validate_sms_sender(campaign.sender)
 
 

@@ -248,3 +248,47 @@ def validate_email_sender(value: str) -> None:
     """An email sender address, or empty (the account's default sender)."""
     if value and normalize_email(value) is None:
         raise ValidationError(EMAIL_SENDER_INVALID, code="email")
+
+
+# --- channel options: reply-to and provider tags (providers.md §1, §4.1) ------
+
+REPLY_TO_INVALID = _("Enter a valid reply-to email address.")
+# Mail Partner: "lowercase, 3 to 20 characters"; SMS Partner: "at most 20
+# characters, lowercase, no spaces". Which other characters pass is not
+# documented: letters, digits, "-" and "_" are the safe subset (INFERRED).
+TAG_RULES = {
+    "email": re.compile(r"[a-z0-9_-]{3,20}"),
+    "sms": re.compile(r"[a-z0-9_-]{1,20}"),
+}
+TAG_INVALID = {
+    "email": _(
+        "An email tag has 3 to 20 characters: lowercase letters, digits, - or _ "
+        "(no spaces, no accents)."
+    ),
+    "sms": _(
+        "An SMS tag has at most 20 characters: lowercase letters, digits, - or _ "
+        "(no spaces, no accents)."
+    ),
+}
+TAG_NOT_SUPPORTED = _("Voice Partner has no tag: leave this field empty.")
+
+
+def clean_reply_to(value: str) -> str:
+    """The stored form of a reply-to address, or '' (replies go to the sender)."""
+    if not value.strip():
+        return ""
+    normalized = normalize_email(value)
+    if not normalized:
+        raise ValidationError(REPLY_TO_INVALID, code="reply_to")
+    return normalized
+
+
+def validate_provider_tag(*, channel: str, value: str) -> None:
+    """A campaign's tag, or empty, under the rule of the channel's provider."""
+    if not value:
+        return
+    rule = TAG_RULES.get(channel)
+    if rule is None:
+        raise ValidationError(TAG_NOT_SUPPORTED, code="tag")
+    if not rule.fullmatch(value):
+        raise ValidationError(TAG_INVALID[channel], code="tag")

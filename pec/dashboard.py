@@ -7,10 +7,21 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from partnerhub.dashboard import Card, register
+from partnerhub.dashboard import Card, QuickAction, register, register_actions
 
 from . import selectors
 from .models import DispatchStatus, PecState
+
+
+@register_actions("pec.add_pecsend")
+def pec_actions(user: Any) -> list[QuickAction]:
+    """The PEC operator's first moves: write a PEC, or open the mailboxes."""
+    if not selectors.mailboxes_for(user).exists():
+        return []
+    actions = [QuickAction(_("New PEC"), reverse("pec:compose"), primary=True)]
+    if not user.has_perm("campaigns.view_campaign"):  # a PEC-only home
+        actions.append(QuickAction(_("My PEC mailboxes"), reverse("pec:home")))
+    return actions
 
 
 @register("pec.view_pecmailbox")

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.sms import sms_length
+from campaigns.sms import STOP_MENTION, sms_length
 from tests.campaign_factories import AccountFactory, audience_with
 from tests.factories import PASSWORD, UserFactory
 from unsubscribes.models import Unsubscribe
@@ -221,14 +221,18 @@ def test_sms_campaign_with_parts_counter_then_send_now(
     page.wait_for_selector("#compose-form")
 
     for text in SMS_SAMPLES:  # the JS counter and campaigns/sms.py agree
-        js = page.evaluate("t => window.PartnerHubSms.smsLength(t)", text)
-        py = sms_length(text)
-        assert (js["encoding"], js["characters"], js["parts"], js["perPart"]) == (
-            py.encoding,
-            py.characters,
-            py.parts,
-            py.per_part,
-        ), text
+        for unicode in (False, True):  # (more in test_browser_sms_encoding.py)
+            js = page.evaluate(
+                "([t, u]) => window.PartnerHubSms.smsLength(t, {unicode: u})",
+                [text, unicode],
+            )
+            py = sms_length(text, unicode=unicode)
+            assert (js["encoding"], js["characters"], js["parts"], js["perPart"]) == (
+                py.encoding,
+                py.characters,
+                py.parts,
+                py.per_part,
+            ), text
 
     fill_common(page, "SMS soldes", account, audience, 4)
     page.fill("#id_sender", "AB")
@@ -239,18 +243,18 @@ def test_sms_campaign_with_parts_counter_then_send_now(
     text = "Les soldes d'hiver commencent demain : -30 % sur tout le magasin ! " * 2
     page.fill("#id_text", text)
     counter = page.locator("#sms-counter")
-    expected = sms_length(f"{text.rstrip()} STOP 36180")
+    expected = sms_length(text.rstrip(), provider_stop=True)  # isStopSms
     assert counter.get_attribute("data-parts") == str(expected.parts) == "1"
     page.fill("#id_text", text * 2)
-    expected = sms_length(f"{(text * 2).rstrip()} STOP 36180")
+    expected = sms_length((text * 2).rstrip(), provider_stop=True)
     assert counter.get_attribute("data-parts") == str(expected.parts) == "2"
     assert f"{expected.characters} characters" in counter.inner_text()
     cost = page.locator("#cost-estimate").inner_text()
     assert "0.36 credits" in cost and "2 SMS x 4 recipients" in cost
-    page.fill("#id_text", text + " 🎉")
-    assert counter.get_attribute("data-encoding") == "Unicode"
+    page.fill("#id_text", text + " 🎉")  # GSM: the provider mangles it, no switch
+    assert counter.get_attribute("data-encoding") == "GSM-7"
     page.fill("#id_text", text)
-    assert page.locator("#sms-preview").inner_text().endswith("STOP 36180")
+    assert page.locator("#sms-preview").inner_text().endswith(STOP_MENTION)
     screenshot("compose-sms")
     page.click("button[name=action][value=save]")
     assert "Draft saved" in messages_text(page)
@@ -302,7 +306,8 @@ def test_sms_campaign_with_parts_counter_then_send_now(
     screenshot("detail-sms-sent")
     assert len(live.recipients("sms")) == 4 + 1  # the audience and the test
     sent = live.requests(provider="sms", path="/send")[-1]["body"]
-    assert sent["message"] == f"{text.rstrip()} STOP 36180"
+    assert sent["message"] == text.rstrip()  # the provider appends the mention
+    assert sent["isStopSms"] == 1 and sent["gamme"] == 1
     assert sent["sender"] == "Boutique"
     with page.expect_download() as download:
         page.click("#export-csv")

@@ -14,7 +14,6 @@ from campaigns import dispatch, services
 from campaigns import forms as compose_forms
 from campaigns.forms import ReviewForm, SmsDraftForm
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.sms import STOP_MENTION
 from partnerhub.html import sanitise_preview
 from partnerhub.providers import errors
 from tests.campaign_factories import (
@@ -82,7 +81,8 @@ def test_create_draft_checks_sms_sender_length_and_account_provider():
             account=mail,
             audience=AudienceFactory(),
             sender="AB",
-            text="ê" * 700,
+            text="ê" * 700,  # 10+ parts in Unicode only (GSM: substituted, 5)
+            sms_encoding="unicode",
         )
     errors_by_field = exc.value.message_dict
     assert errors_by_field["sender"] == [str(services.SMS_SENDER_INVALID)]
@@ -107,15 +107,22 @@ def test_update_draft_refuses_fields_that_belong_to_other_services():
 
 
 # --- forms --------------------------------------------------------------------
-def test_sms_form_adds_the_stop_mention_once():
+def test_sms_form_leaves_the_stop_mention_to_the_provider_on_premium():
+    """Premium: `isStopSms` appends it, so a typed mention is taken out (no double
+    mention); Low Cost: "NoPub=STOP" is written once at the end of the text."""
     account = AccountFactory(provider="sms")
     audience = AudienceFactory()
     form = SmsDraftForm(
-        sms_post(account, audience, text=f"Promo -20% {STOP_MENTION}"),
+        sms_post(account, audience, text="Promo -20% STOP 36180"),
         instance=Campaign(channel="sms"),
     )
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["text"] == f"Promo -20% {STOP_MENTION}"
+    assert form.cleaned_data["text"] == "Promo -20%"
+    assert form.draft_fields()["sms_stop"] is True
+    low_cost = sms_post(account, audience, text="Promo NoPub=STOP", sms_range="2")
+    form = SmsDraftForm(low_cost, instance=Campaign(channel="sms"))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["text"] == "Promo NoPub=STOP"
     unticked = sms_post(account, audience, text="Promo STOP au 36180")
     del unticked["add_stop"]
     form = SmsDraftForm(unticked, instance=Campaign(channel="sms"))
@@ -219,7 +226,9 @@ def test_sms_draft_is_saved_with_the_stop_mention(marketing):
         sms_post(account, audience_with(2)),
     )
     assert response.status_code == 302
-    assert Campaign.objects.get().text.endswith(STOP_MENTION)
+    campaign = Campaign.objects.get()
+    assert campaign.sms_stop
+    assert campaign.text == "Les soldes commencent demain"  # the provider adds it
     page = marketing.get(response.url).content.decode()
     assert "Les soldes commencent demain</textarea>" in page  # mention not repeated
 
@@ -399,7 +408,8 @@ def test_sms_test_send_through_the_sandbox(marketing, sandbox_settings):
     assert response.status_code == 302
     sent = sandbox_settings.requests(provider="sms", path="/send")
     assert sent[0]["body"]["tag"] == "test"
-    assert sent[0]["body"]["message"].endswith(STOP_MENTION)
+    assert sent[0]["body"]["isStopSms"] == 1
+    assert "STOP" not in sent[0]["body"]["message"]
 
 
 # --- review, schedule, send -----------------------------------------------------

@@ -169,13 +169,24 @@ def test_test_send_warns_about_unsubscribed_addresses(provider):
         ("a" * 307, "GSM-7", 3),
         ("€" * 80, "GSM-7", 1),
         ("é" * 160, "GSM-7", 1),
-        ("ê" * 70, "Unicode", 1),
-        ("ê" * 71, "Unicode", 2),
+        # Without isUnicode the provider substitutes: still GSM-7 (§2.3).
+        ("ê" * 160, "GSM-7", 1),
+        ("œ" * 81, "GSM-7", 2),
+        ("«Noël»", "GSM-7", 1),
     ],
 )
 def test_sms_length_counts_parts_like_the_operators(text, encoding, parts):
     length = sms_length(text)
     assert (length.encoding, length.parts) == (encoding, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [("ê" * 70, 1), ("ê" * 71, 2), ("😀" * 35, 1), ("😀" * 36, 2)],
+)
+def test_sms_length_in_unicode_counts_utf16_units(text, parts):
+    length = sms_length(text, unicode=True)
+    assert (length.encoding, length.parts) == ("Unicode", parts)
 
 
 def test_an_email_estimate_is_in_the_paying_accounts_unit():

@@ -75,9 +75,16 @@ def test_send_answers_documented_fields_and_debits_per_part(sandbox: Any) -> Non
         ("€" * 80, 1),
         ("€" * 81, 2),
         ("é" * 160, 1),
-        ("ł" * 70, 1),
-        ("ł" * 71, 2),
+        # Without isUnicode the provider substitutes and stays in GSM-7 (§2.3).
+        ("ł" * 160, 1),
+        ("ł" * 161, 2),
+        ("«" * 160, 1),
+        ("œ" * 80, 1),
+        ("œ" * 81, 2),
+        ("a" * 160 + "^~|\\¨§", 1),
         ("a:br:b", 1),
+        ("a" * 158 + ":br:", 1),
+        ("a" * 158 + ":br:b", 2),
     ],
 )
 def test_sms_parts_follow_gsm7_and_unicode_limits(text: str, parts: int) -> None:
@@ -86,6 +93,46 @@ def test_sms_parts_follow_gsm7_and_unicode_limits(text: str, parts: int) -> None
 
 def test_unicode_flag_forces_70_char_parts() -> None:
     assert sms_parts("a" * 71, unicode=True) == 2
+    assert sms_parts("ł" * 70, unicode=True) == 1
+    assert sms_parts("ł" * 71, unicode=True) == 2
+    assert sms_parts("😀" * 35, unicode=True) == 1  # two UTF-16 units each
+    assert sms_parts("😀" * 36, unicode=True) == 2
+
+
+# --- §2.3: what the platform does to the text (substitutions, STOP, Low Cost) ---
+def test_without_is_unicode_the_text_is_substituted_and_billed_in_gsm(
+    sandbox: Any,
+) -> None:
+    """`Bœuf « maison » 🎉` goes out as `Boeuf “ maison “ ?` (18 GSM characters):
+    10 of them are 180 characters, 2 parts, where Unicode would bill 3."""
+    text = "Bœuf « maison » 🎉" * 10
+    gsm = send(sandbox, "0600000001", text)
+    assert (gsm["nb_sms"], gsm["cost"]) == (2, pytest.approx(2 * 0.038))
+    unicode = send(sandbox, "0600000001", text, isUnicode=1)
+    assert unicode["nb_sms"] == 3  # 180 UTF-16 units (the emoji counts 2) / 67
+    removed = send(sandbox, "0600000001", "a" * 160 + "^~|\\¨§")
+    assert removed["nb_sms"] == 1  # removed characters are not billed
+
+
+def test_is_stop_sms_appends_the_mention_and_bills_it(sandbox: Any) -> None:
+    """147 characters fit one SMS; the mention " STOP au 36180" makes 161."""
+    assert send(sandbox, "0600000001", "a" * 147)["nb_sms"] == 1
+    stopped = send(sandbox, "0600000001", "a" * 147, isStopSms=1)
+    assert (stopped["nb_sms"], stopped["cost"]) == (2, pytest.approx(2 * 0.038))
+    items = [{"phoneNumber": "0600000001", "message": "a" * 147}]
+    bulk = post(sandbox, "/bulk-send", {"SMSList": items, "isStopSms": 1})
+    assert bulk["SMSResponse_List"][0]["nbSms"] == 2
+
+
+def test_low_cost_takes_160_characters_and_no_automatic_stop(sandbox: Any) -> None:
+    fits = send(sandbox, "0600000001", "a" * 149 + " NoPub=STOP", gamme=2)
+    assert (fits["nb_sms"], fits["cost"]) == (1, pytest.approx(0.026))
+    too_long = send(sandbox, "0600000001", "a" * 150 + " NoPub=STOP", gamme=2)
+    assert too_long["code"] == 42 and too_long["success"] is False
+    assert send(sandbox, "0600000001", "œ" * 81, gamme=2)["code"] == 42  # 162
+    # isStopSms does not apply to Low Cost: not appended, not billed.
+    assert send(sandbox, "0600000001", "a" * 150, gamme=2, isStopSms=1)["nb_sms"] == 1
+    assert sandbox.recipients("sms") == {"+33600000001": 2}
 
 
 def test_send_errors(sandbox: Any) -> None:

@@ -12,15 +12,19 @@ LOCALE = Path(__file__).resolve().parent.parent / "locale" / "fr" / "LC_MESSAGES
 
 
 def po_entries() -> dict[str, str]:
-    """msgid → msgstr (first form) of the French catalogue, by a small parser."""
+    """msgid → msgstr (first form) of the French catalogue, by a small parser.
+
+    An entry with a context is keyed as the compiled catalogue keys it (the
+    context, an EOT character, then the msgid)."""
     entries: dict[str, str] = {}
     text = (LOCALE / "django.po").read_text(encoding="utf-8")
     for block in text.split("\n\n"):
         lines = [ln for ln in block.splitlines() if not ln.startswith("#")]
-        msgid, msgstr, current = "", "", None
+        msgid, msgstr, context, current = "", "", "", None
         for line in lines:
             match = re.match(
-                r'(msgid|msgstr(?:\[0\])?|msgid_plural|msgstr\[\d\]) "(.*)"', line
+                r'(msgctxt|msgid|msgstr(?:\[0\])?|msgid_plural|msgstr\[\d\]) "(.*)"',
+                line,
             )
             if match:
                 current = match.group(1)
@@ -29,12 +33,14 @@ def po_entries() -> dict[str, str]:
                 chunk = line[1:-1]
             else:
                 continue
-            if current == "msgid":
+            if current == "msgctxt":
+                context += chunk
+            elif current == "msgid":
                 msgid += chunk
             elif current in ("msgstr", "msgstr[0]"):
                 msgstr += chunk
         if msgid:
-            entries[msgid] = msgstr
+            entries[f"{context}\x04{msgid}" if context else msgid] = msgstr
     return entries
 
 

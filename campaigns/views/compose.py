@@ -23,7 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,8 +32,10 @@ from partnerhub.html import sanitise_preview
 from partnerhub.models import ProviderAccount
 from partnerhub.pages import page_context
 from partnerhub.providers import errors
+from partnerhub.providers.sms_charset import table_for_js
 
 from .. import services
+from ..attachments import attachment_list
 from ..forms import (
     DRAFT_FORMS,
     EMAIL_PLACEHOLDERS,
@@ -48,8 +50,10 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import Audience, Campaign, CampaignStatus, Channel
+from ..options import VOICEMAIL_PRICE
+from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
-from ..sms import MAX_PARTS, STOP_MENTION
+from ..sms import LOW_COST_STOP, MAX_PARTS, STOP_MENTION, campaign_sms_length
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -69,6 +73,7 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
                                    "unsubscribe or STOP list.")),
     (errors.InvalidAddress, _("The provider refused the address: %(detail)s")),
     (errors.InsufficientCredits, _("The account has not enough credits.")),
+    (errors.QuietHours, QUEUED_SENTENCE),
     (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
     (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
     (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
@@ -83,8 +88,25 @@ PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
 )  # fmt: skip
 
 
+LOW_COST_REFUSED = _(
+    "The provider refuses: a Low Cost SMS is one SMS of 160 characters at most "
+    "(code 42). Shorten the text or choose the Premium range."
+)
+LOW_COST_NOT_ELIGIBLE = _(
+    "The provider refuses: this account is not eligible for the Low Cost range "
+    "(code 51). Choose Premium, or ask SMS Partner to open it."
+)
+PROVIDER_CODE_MESSAGES: dict[tuple[str, object], Any] = {
+    ("smspartner", 42): LOW_COST_REFUSED,
+    ("smspartner", 51): LOW_COST_NOT_ELIGIBLE,
+}
+
+
 def provider_error_message(exc: errors.ProviderError) -> str:
     """A sentence for the user; the provider's own text is kept as detail."""
+    by_code = PROVIDER_CODE_MESSAGES.get((exc.provider, exc.code))
+    if by_code is not None:
+        return str(by_code)
     for error_type, message in PROVIDER_ERROR_MESSAGES:
         if isinstance(exc, error_type):
             return str(message) % {"detail": exc.message or exc}
@@ -157,7 +179,8 @@ def draft_form(request: HttpRequest, campaign: Campaign) -> DraftForm:
             else None
         )
         return VoiceDraftForm(data, instance=campaign, audio_files=files)
-    return form_class(data, instance=campaign)
+    uploads = request.FILES if data is not None else None
+    return form_class(data, uploads, instance=campaign)
 
 
 def voice_account(request: HttpRequest, campaign: Campaign) -> ProviderAccount | None:
@@ -209,6 +232,7 @@ def render_compose(
         if channel == Channel.EMAIL
         else "",
         compose_config=compose_config(form, channel),
+        sms_charset=table_for_js() if channel == Channel.SMS else None,
     )
     return render(request, "campaigns/compose.html", context, status=status)
 
@@ -244,6 +268,7 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "countsUrl": reverse("campaigns:audience_counts"),
         "unitCost": str(services.unit_cost(channel)),
         "stopMention": STOP_MENTION,
+        "lowCostStop": LOW_COST_STOP,
         "maxParts": MAX_PARTS,
         "unsubscribePlaceholder": UNSUBSCRIBE_PLACEHOLDER,
         "credits": {
@@ -258,6 +283,14 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
         "units": {
             str(a.pk): services.account_unit_label(account=a) for a in accounts
         },
+        "voicemailPrices": {
+            str(a.pk): str(
+                services.account_unit_price(account=a, channel=VOICEMAIL_PRICE)
+            )
+            for a in accounts
+        }
+        if channel == Channel.VOICE
+        else {},
         "creditsText": {
             str(a.pk): services.account_credits_text(account=a) for a in accounts
         },
@@ -267,6 +300,13 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
             "noAudience": str(_("Choose an audience to see how many recipients.")),
             "sms": str(_("%(characters)s characters · %(encoding)s · %(parts)s SMS")),
             "tooLong": str(_("Too long: at most %(max)s SMS.")),
+            "lowCostTooLong": str(_("Too long for Low Cost: one SMS of 160 "
+                                    "characters at most, the mention included.")),
+            "replaced": str(_("“%(from)s” is sent as “%(to)s”")),
+            "removed": str(_("“%(from)s” is removed by the provider")),
+            "changed": str(_("Characters replaced or removed by the provider in "
+                             "GSM: %(count)s (highlighted). Choose Unicode to keep "
+                             "them.")),
             "cost": str(_("Estimated cost: %(cost)s credits (%(parts)s SMS x "
                           "%(sendable)s recipients x %(unit)s).")),
             "costEmail": str(_("Estimated cost: %(cost)s %(unit)s.")),
@@ -400,6 +440,8 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(field, exc)
         else:
             messages.success(request, queued_message(campaign, form.cleaned_data))
+            if warning := review_quiet_warning(campaign, form):
+                messages.warning(request, warning)  # the time may be picked late
             return redirect(detail_url(campaign))
     return render(
         request,
@@ -411,15 +453,28 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
             estimate=estimate,
             problem=services.campaign_blocking_problem(campaign=campaign),
-            sms=campaign_sms_length(campaign),
+            sms=review_sms_length(campaign),
             preview_html=sanitise_preview(campaign.html)
             if campaign.channel == Channel.EMAIL
             else "",
             labels=confirm_labels(estimate.recipients),
+            attachments=attachment_list(campaign),
+            quiet_warning=review_quiet_warning(campaign, form),
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
     )
+
+
+def review_quiet_warning(campaign: Campaign, form: ReviewForm) -> str:
+    """For the time chosen on the form if any, else for a send right now."""
+    chosen = None
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the valid fields of an invalid form
+        data = form.cleaned_data
+        if data.get("mode") == SendMode.LATER:
+            chosen = data.get("scheduled_at")
+    return quiet_hours_warning(channel=campaign.channel, when=chosen or timezone.now())
 
 
 def confirm_labels(count: int) -> dict[str, str]:
@@ -473,10 +528,9 @@ def queued_message(campaign: Campaign, data: dict[str, Any]) -> str:
     )
 
 
-def campaign_sms_length(campaign: Campaign) -> Any:
-    from ..sms import sms_length
-
-    return sms_length(campaign.text) if campaign.channel == Channel.SMS else None
+def review_sms_length(campaign: Campaign) -> Any:
+    """Length and text as sent (substitutions, STOP mention), for the review."""
+    return campaign_sms_length(campaign) if campaign.channel == Channel.SMS else None
 
 
 # --- cancel -------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .. import selectors
 from ..filters import CampaignFilter, DeliveryFilter
 from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
 from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
+from .compose import NEW_TITLES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -58,9 +59,12 @@ class CampaignListView(
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         can_add = self.request.user.has_perm("campaigns.add_campaign")
-        new_links = [
-            (label, page_url("campaigns:create", query=f"channel={value}"))
-            for value, label in Channel.choices
+        new_links = [  # worded as on the home page ("New voice campaign")
+            (
+                str(NEW_TITLES[value]),
+                page_url("campaigns:create", query=f"channel={value}"),
+            )
+            for value in Channel.values
         ]
         context["new_links"] = [(lab, url) for lab, url in new_links if url and can_add]
         context["has_campaigns"] = Campaign.objects.exists()

@@ -1,4 +1,4 @@
-"""Demo sub-accounts and two weeks of credit history, so the charts are not empty.
+"""Demo sub-accounts and five weeks of credit history, so the charts are not empty.
 
 The same sub-accounts (tokens, keys, balances) are handed to the sandbox by
 `manage.py partner_sandbox` when it runs with the demo keys, so a sync or a credit
@@ -19,8 +19,8 @@ from django.utils import timezone
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
 from partnerhub.services import accounts_ensure_main
 
-HISTORY_DAYS = 14
-STEP_HOURS = 3
+HISTORY_DAYS = 35  # the campaign history (campaigns/demo) spans five weeks too
+STEP_HOURS = 6
 DEMO_SUBACCOUNTS: tuple[dict[str, Any], ...] = (
     {
         "provider": "sms",
@@ -121,7 +121,7 @@ def _history(account: ProviderAccount, end: Decimal, unit: str, now: Any) -> Non
 
 
 def _moves(sub: ProviderAccount, end: Decimal, admin: Any, now: Any) -> None:
-    """Its creation two weeks ago and a top-up a week ago, as the audit shows them."""
+    """Its creation five weeks ago and a top-up half-way, as the audit shows them."""
     created = CreditMove.objects.create(
         account=sub,
         kind=CreditMove.Kind.CREATE,

@@ -58,6 +58,11 @@ class InvalidAddress(InvalidRequest):
     """A phone number or email address was refused."""
 
 
+class QuietHours(ProviderAPIError):
+    """Marketing send refused for the time: 22 "8h-22h only", 23 "no Sundays or
+    public holidays" (SMS Partner, providers.md §2.20). Nothing was sent."""
+
+
 class AddressUnsubscribed(ProviderAPIError):
     """The address is on the provider's unsubscribe / STOP list."""
 

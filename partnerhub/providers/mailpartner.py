@@ -7,6 +7,8 @@ error codes 4 and 5 prove they exist, their names are a guess kept in
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +40,11 @@ from .xmlenvelope import Keys, ListOf, Obj, keys
 SENDER_FIELD = "from"
 TEXT_FIELD = "textContent"
 MAX_VARIABLES = 8
+# providers.md §4.1: at most 3 attachments of at most 5 MB each; tag lowercase,
+# 3 to 20 characters (the characters allowed besides letters are INFERRED).
+MAX_ATTACHMENTS = 3
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+TAG_RULE = re.compile(r"[a-z0-9_-]{3,20}")
 
 STATUS_MAP: dict[str, str] = {
     "delivered": "delivered",
@@ -130,6 +137,22 @@ class MailRecipient:
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    """One attached file; `filename` goes on the wire without its extension."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def to_wire(self) -> dict[str, str]:
+        return {
+            "base64Content": base64.b64encode(self.content).decode("ascii"),
+            "contentType": self.content_type,
+            "filename": self.filename,
+        }
+
+
+@dataclass(frozen=True)
 class MailAccount:
     username: str
     credit_mail: int | None
@@ -195,6 +218,7 @@ class MailPartnerClient(SubaccountMixin):
         sender_name: str | None = None,
         reply_to: MailRecipient | str | None = None,
         variables: Mapping[str, str] | None = None,
+        attachments: Sequence[MailAttachment] = (),
         tag: str | None = None,
         scheduled_at: datetime | None = None,
         sandbox: bool = False,
@@ -210,6 +234,9 @@ class MailPartnerClient(SubaccountMixin):
             raise ValueError(f"at most {MAX_RECIPIENTS} recipients per send")
         if variables is not None and len(variables) > MAX_VARIABLES:
             raise ValueError(f"at most {MAX_VARIABLES} variables per send")
+        _check_attachments(attachments)
+        if tag and not TAG_RULE.fullmatch(tag):
+            raise ValueError("tag: lowercase, 3 to 20 characters, no spaces")
         body: dict[str, Any] = {
             "subject": subject,
             "htmlContent": html,
@@ -224,6 +251,7 @@ class MailPartnerClient(SubaccountMixin):
                     TEXT_FIELD: text,
                     "replyTo": reply_to.to_wire() if reply_to else None,
                     "variables": dict(variables) if variables else None,
+                    "attachments": [a.to_wire() for a in attachments] or None,
                     "tag": tag,
                     "sandbox": 1 if sandbox else None,
                 }
@@ -293,6 +321,18 @@ class MailPartnerClient(SubaccountMixin):
             keys=EMPTY_KEYS,
             op="unsubscribe_delete",
         )
+
+
+def _check_attachments(attachments: Sequence[MailAttachment]) -> None:
+    """The documented limits, before anything leaves (the provider's codes for
+    them are not documented)."""
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ValueError(f"at most {MAX_ATTACHMENTS} attachments per send")
+    for attachment in attachments:
+        if len(attachment.content) > MAX_ATTACHMENT_BYTES:
+            raise ValueError(f"attachment {attachment.filename!r} is over 5 MB")
+        if not attachment.filename.strip() or not attachment.content_type:
+            raise ValueError("an attachment needs a filename and a content type")
 
 
 def _sender_fields(email: str | None, name: str | None) -> dict[str, Any]:

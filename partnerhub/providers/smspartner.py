@@ -66,7 +66,7 @@ __all__ = [
 COST_INTERVALS = ("last_month", "last_twelve_months", "custom")
 GAMME_PREMIUM, GAMME_LOW_COST = 1, 2
 
-_SEND_INVALID = (2, 9, 22, 23, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 992)
+_SEND_INVALID = (2, 9, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 992)
 ERROR_TABLE: ErrorTable = {
     "common": COMMON_ERRORS,
     "send": {
@@ -74,6 +74,8 @@ ERROR_TABLE: ErrorTable = {
         4: errors.NotFound,
         13: errors.InvalidAddress,  # no price for these numbers
         14: errors.AddressUnsubscribed,
+        22: errors.QuietHours,  # marketing: 8h-22h only
+        23: errors.QuietHours,  # marketing: no Sundays or public holidays
         55: errors.InvalidAddress,  # no number left to send to
     },
     "cancel": CANCEL_ERRORS,

@@ -8,10 +8,19 @@ maps), then becomes `Delivered` or `Not delivered` (any address containing
 skipped (`stopMail: true`, cost 0) instead of failing the whole send. More than
 500 recipients answers code 50; an optional `from` object is checked with codes 4/5,
 `replyTo` with 23/24/25; a duplicated address in one send answers code 15.
+`attachments` (≤3, ≤5 MB, filename without extension): a missing content answers
+8 (documented as "attachment URL required", from the days attachments were
+URLs), an empty name 16, a name that still carries an extension or a type
+outside the usual documents and images 9 "extension not allowed"; more than 3
+files or a file over 5 MB also 9 (INFERRED: no code is documented for them).
+A `tag` is not checked (no code is documented for a bad one).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import secrets
 from collections import Counter
 from decimal import Decimal
@@ -43,6 +52,26 @@ from .state import (
 )
 
 MAX_RECIPIENTS = 500
+MAX_ATTACHMENTS = 3
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "text/plain",
+        "text/csv",
+        "text/calendar",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 MAIL_UNIT_PRICE = Decimal("0.001")
 STATUS_WORDS = {
     WAITING: "Pending",
@@ -125,9 +154,11 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         if blank(params.get("subject")) or blank(params.get("htmlContent")):
             raise ApiError(2, "Le contenu du mail est requis")
         _check_sender(params)
+        attachments = _attachments(params.get("attachments"))
         emails = _recipients(params)
         send_at = parse_schedule(params, call.now)
         batch = self._accept(call, account, emails, send_at)
+        batch.extra["attachments"] = attachments
         answer: dict[str, Any] = {
             "success": True,
             "code": 200,
@@ -264,6 +295,35 @@ def _check_sender(params: dict[str, Any]) -> None:
             raise ApiError(24, "L'email de réponse est invalide")
         if "name" in reply and blank(reply.get("name")):
             raise ApiError(25, "Le nom de réponse ne peut pas être vide")
+
+
+def _attachments(raw: Any) -> list[dict[str, Any]]:
+    """`attachments` checked with codes 8, 16 and 9; their names, types and sizes."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ATTACHMENTS:
+        raise ApiError(9, "3 pièces jointes maximum")
+    found = []
+    for item in raw:
+        item = item if isinstance(item, dict) else {}
+        try:
+            content = base64.b64decode(
+                str(item.get("base64Content") or ""), validate=True
+            )
+        except (binascii.Error, ValueError):
+            content = b""
+        if not content:
+            raise ApiError(8, "Le contenu de la pièce jointe est requis")
+        name = str(item.get("filename") or "").strip()
+        if not name:
+            raise ApiError(16, "Le nom de la pièce jointe ne peut pas être vide")
+        kind = str(item.get("contentType") or "")
+        if _EXTENSION.search(name) or kind not in ATTACHMENT_TYPES:
+            raise ApiError(9, f"Extension de pièce jointe non autorisée : {name}")
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise ApiError(9, f"Pièce jointe trop volumineuse (5 Mo maximum) : {name}")
+        found.append({"filename": name, "contentType": kind, "size": len(content)})
+    return found
 
 
 def _recipients(params: dict[str, Any]) -> list[str]:

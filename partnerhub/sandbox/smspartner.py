@@ -1,9 +1,14 @@
 """SMS Partner emulator (`/smspartner/v1`, providers.md §2).
 
-Choices where the docs are silent (INFERRED): the text is Unicode when
-`isUnicode` is set *or* it holds a character outside GSM-7 (then 70/67 chars a
-part, else 160/153; `:br:` counts 2, GSM extension characters 2); a part costs
-0.038 € (gamme 1) or 0.026 € (gamme 2); an invalid number, a missing message or a
+Text and parts follow providers.md §2.3: without `isUnicode` the text is sent in
+GSM-7 after the provider's substitutions and removals (the table of
+`partnerhub.providers.sms_charset`), 160/153 a part (`:br:` and extension
+characters count 2); with `isUnicode=1`, 70/67 UTF-16 units. `isStopSms=1`
+appends the STOP mention on Premium (counted; ignored on Low Cost, where the
+docs say to write "NoPub=STOP" by hand); Low Cost (`gamme=2`) refuses more than
+160 characters with code 42 (INFERRED: in Unicode, more than one part). Choices
+where the docs are silent (INFERRED): a part costs 0.038 € (gamme 1) or 0.026 €
+(gamme 2); an invalid number, a missing message or a
 bad sender answer code 9 with an `errors` list naming the field; a number on the
 STOP list is skipped (`stopSMS: true`) rather than failing the send; statuses
 are `Waiting`, then `Delivered` / `Not delivered` (numbers ending in 99), or
@@ -20,6 +25,14 @@ import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any, ClassVar
+
+from partnerhub.providers.sms_charset import (
+    STOP_MENTION,
+    expand_tokens,
+    gsm_render,
+    gsm_units,
+    utf16_units,
+)
 
 from .ndamedia import (
     ApiError,
@@ -43,25 +56,24 @@ from .state import (
 MAX_NUMBERS = 500
 MAX_PARTS = 10
 PRICES = {1: Decimal("0.038"), 2: Decimal("0.026")}
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€\f")
 SENDER_RE = re.compile(r"^[A-Za-z0-9]{3,11}$")
 
 
-def sms_parts(text: str, *, unicode: bool = False) -> int:
+def sent_text(text: str, *, unicode: bool = False, stop: bool = False) -> str:
+    """The text as the platform sends it (substitutions unless `isUnicode`)."""
+    shown = expand_tokens(text) if unicode else gsm_render(text)
+    return f"{shown} {STOP_MENTION}" if stop and shown else shown
+
+
+def sms_units(text: str, *, unicode: bool = False) -> int:
+    """Characters as billed: UTF-16 units, or septets (extension chars 2)."""
+    return utf16_units(text) if unicode else gsm_units(text)
+
+
+def sms_parts(text: str, *, unicode: bool = False, stop: bool = False) -> int:
     """Concatenated parts for one text, the way the platform bills them."""
-    text = text.replace(":euro:", "€")
-    breaks = text.count(":br:")
-    text = text.replace(":br:", "")
-    if unicode or any(c not in GSM7 and c not in GSM7_EXTENDED for c in text):
-        length = len(text.encode("utf-16-le")) // 2 + 2 * breaks
-        single, multi = 70, 67
-    else:
-        length = len(text) + sum(c in GSM7_EXTENDED for c in text) + 2 * breaks
-        single, multi = 160, 153
+    length = sms_units(sent_text(text, unicode=unicode, stop=stop), unicode=unicode)
+    single, multi = (70, 67) if unicode else (160, 153)
     return 1 if length <= single else math.ceil(length / multi)
 
 
@@ -218,12 +230,13 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
         sender = params.get("sender")
         if not blank(sender) and not SENDER_RE.match(str(sender)):
             raise field_error("children[sender].data", "L'expéditeur est invalide")
-        parts = sms_parts(text, unicode=truthy(params.get("isUnicode")))
-        if parts > MAX_PARTS:
-            raise ApiError(52, "10 SMS concaténés maximum")
         gamme = 2 if as_int(params.get("gamme")) == 2 else 1
+        stop = gamme == 1 and truthy(params.get("isStopSms"))
+        parts = sms_parts(text, unicode=truthy(params.get("isUnicode")), stop=stop)
         if gamme == 2 and parts > 1:
             raise ApiError(42, "Low Cost : 160 caractères maximum")
+        if parts > MAX_PARTS:
+            raise ApiError(52, "10 SMS concaténés maximum")
         return parts, PRICES[gamme]
 
     def _accept(

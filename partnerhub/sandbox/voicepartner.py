@@ -55,6 +55,9 @@ SCHEDULE_RE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2})(?::\d{1,2})?$"
 )
 _KEY_IN_PATH = re.compile(r"^/(me|audios|campaign/cancel)/[^/]+")
+# Callback numbers "pre-validated on my.voicepartner.fr" (providers.md §3): any
+# other well-formed `sender` of a voicemail drop is SENDER_NOT_AUTHORIZED.
+VALIDATED_SENDERS = ("+33600000001",)
 DEMO_AUDIOS = (
     ("bienvenue", "4xK2pQ9sLm", "104.5Ko", "0:07"),
     ("relance-facture", "9bT3wZ7yRc", "135.8Ko", "0:09"),
@@ -180,6 +183,9 @@ class VoicePartnerSandbox(NdaMediaEmulator):
         if blank(email) or not EMAIL_RE.match(str(email)):
             raise ApiError("EMAIL_FOR_NOTIFICATION_REQUIRED")
         phones = self._phones(params)
+        sender = params.get("sender")
+        if not blank(sender) and normalize_phone(sender) not in VALIDATED_SENDERS:
+            raise ApiError("SENDER_NOT_AUTHORIZED")
         batch = self._accept(call, account, phones, VMS_PRICE)
         return {
             "success": True,

@@ -6,37 +6,78 @@
 (function () {
   "use strict";
 
-  var GSM7_BASIC = new Set(Array.from(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-  ));
-  var GSM7_EXTENDED = new Set(Array.from("^{}\\[~]|€\f"));
-  var STOP_AT_END = /\s*STOP(?: au)? 36180\s*$/i;
+  var STOP_AT_END = /\s*(?:STOP(?: au)? 36180|NoPub\s*=\s*STOP)\s*$/i;
   var SMS_SENDER = /^[A-Za-z0-9]{3,11}$/;
+  var charset = null;
 
-  /* Characters and parts as the operator counts them (`:br:` counts two). */
-  function smsLength(text) {
-    text = text.split(":br:").join("\n\n").split(":euro:").join("€");
-    var chars = Array.from(text);
-    var gsm = chars.every(function (c) { return GSM7_BASIC.has(c) || GSM7_EXTENDED.has(c); });
-    var count, single, multi, encoding;
-    if (gsm) {
-      count = chars.reduce(function (n, c) { return n + (GSM7_EXTENDED.has(c) ? 2 : 1); }, 0);
-      single = 160; multi = 153; encoding = "GSM-7";
-    } else {
-      count = text.length; // UTF-16 code units, as the operators count them
-      single = 70; multi = 67; encoding = "Unicode";
+  /* The provider's substitution table, served by the page (sms_charset.py):
+   * the same table as the server's counter and the sandbox. */
+  function table() {
+    if (charset === null) {
+      var node = document.getElementById("sms-charset");
+      var data = JSON.parse(node.textContent);
+      charset = {
+        subs: data.substitutions,
+        kept: new Set(Array.from(data.kept)),
+        extended: new Set(Array.from(data.extended)),
+        fallback: data.fallback,
+        breakToken: data.breakToken,
+        brk: data["break"],
+        euroToken: data.euroToken
+      };
     }
-    if (count <= single) {
-      return { encoding: encoding, characters: count, parts: count ? 1 : 0, perPart: single };
-    }
-    return { encoding: encoding, characters: count, parts: Math.ceil(count / multi), perPart: multi };
+    return charset;
   }
 
-  /* The text as the server saves it: STOP mention once, at the end, if asked. */
-  function smsWithStop(text, addStop, mention) {
+  function expandTokens(text) {
+    var t = table();
+    return text.split("\r\n").join("\n").split(t.breakToken).join(t.brk)
+      .split(t.euroToken).join("€");
+  }
+
+  /* One typed code point as the provider sends it in GSM mode. */
+  function renderChar(c) {
+    var t = table();
+    if (Object.prototype.hasOwnProperty.call(t.subs, c)) { return t.subs[c]; }
+    return t.kept.has(c) ? c : t.fallback;
+  }
+
+  /* [{from, to}] per code point: what is typed and what arrives. */
+  function gsmPieces(text) {
+    return Array.from(expandTokens(text)).map(function (c) {
+      return { from: c, to: renderChar(c) };
+    });
+  }
+
+  function gsmRender(text) {
+    return gsmPieces(text).map(function (p) { return p.to; }).join("");
+  }
+
+  /* Characters and parts as the provider bills them (campaigns/sms.py). */
+  function smsLength(text, options) {
+    options = options || {};
+    var shown = options.unicode ? expandTokens(text) : gsmRender(text);
+    if (options.providerStop && shown) { shown = shown + " " + options.stopMention; }
+    var count, single, multi, encoding;
+    if (options.unicode) {
+      count = shown.length; // UTF-16 code units, as the operators count them
+      single = 70; multi = 67; encoding = "Unicode";
+    } else {
+      var ext = table().extended;
+      count = Array.from(shown).reduce(function (n, c) { return n + (ext.has(c) ? 2 : 1); }, 0);
+      single = 160; multi = 153; encoding = "GSM-7";
+    }
+    var parts = count <= single ? (count ? 1 : 0) : Math.ceil(count / multi);
+    return {
+      encoding: encoding, characters: count, parts: parts,
+      perPart: count <= single ? single : multi, text: shown
+    };
+  }
+
+  /* The text as the server saves it: "NoPub=STOP" written only on Low Cost. */
+  function smsWithStop(text, addStop, lowCostMention) {
     var body = text.replace(STOP_AT_END, "").replace(/\s+$/, "");
-    return body && addStop ? body + " " + mention : body;
+    return body && addStop && lowCostMention ? body + " " + lowCostMention : body;
   }
 
   function fmt(template, params) {
@@ -57,7 +98,7 @@
     };
   }
 
-  window.PartnerHubSms = { smsLength: smsLength, smsWithStop: smsWithStop };
+  window.PartnerHubSms = { smsLength: smsLength, smsWithStop: smsWithStop, gsmRender: gsmRender };
 
   function initCompose(form) {
     var config = JSON.parse(document.getElementById("compose-config").textContent);
@@ -70,9 +111,7 @@
 
     function parts() {
       if (config.channel !== "sms") { return 1; }
-      var stop = document.getElementById("id_add_stop");
-      var full = smsWithStop(document.getElementById("id_text").value, stop && stop.checked, config.stopMention);
-      return Math.max(smsLength(full).parts, 1);
+      return Math.max(smsState(config).length.parts, 1);
     }
 
     function updateCost() {
@@ -81,6 +120,10 @@
       var n = parts();
       var chosen = account ? account.value : "";
       var price = (config.prices && config.prices[chosen]) || config.unitCost;
+      var mode = form.querySelector("[name=voice_mode]:checked");
+      if (mode && mode.value === "voicemail" && config.voicemailPrices) {
+        price = config.voicemailPrices[chosen] || price;  // a voicemail drop's own price
+      }
       var unit = (config.units && config.units[chosen]) || "";
       var cost = Number(price) * Number(sendable) * n;
       var message = config.channel === "sms"
@@ -120,6 +163,9 @@
 
     audience.addEventListener("change", updateCounts);
     if (account) { account.addEventListener("change", updateCost); }
+    form.querySelectorAll("[name=voice_mode]").forEach(function (radio) {
+      radio.addEventListener("change", updateCost);
+    });
     form.querySelectorAll(".ph-insert").forEach(function (button) {
       button.addEventListener("click", function () { insertAtCursor(button); });
     });
@@ -173,28 +219,81 @@
     html.addEventListener("input", debounce(refresh, 300));
   }
 
+  function checkedValue(name, fallback) {
+    var input = document.querySelector("[name=" + name + "]:checked") ||
+      document.querySelector("select[name=" + name + "]");
+    return input ? input.value : fallback;
+  }
+
+  /* What will be sent, from the form: options, saved text, length. */
+  function smsState(config) {
+    var stop = document.getElementById("id_add_stop");
+    var unicode = checkedValue("sms_encoding", "gsm") === "unicode";
+    var lowCost = checkedValue("sms_range", "1") === "2";
+    var addStop = !!(stop && stop.checked);
+    var typed = document.getElementById("id_text").value;
+    var saved = smsWithStop(typed, addStop, lowCost ? config.lowCostStop : "");
+    var options = { unicode: unicode, providerStop: addStop && !lowCost, stopMention: config.stopMention };
+    return {
+      saved: saved, unicode: unicode, lowCost: lowCost, options: options,
+      length: smsLength(saved, options),
+      maxParts: lowCost ? 1 : config.maxParts
+    };
+  }
+
+  /* The bubble: what arrives, changed characters marked, mention set apart. */
+  function fillPreview(bubble, state, config) {
+    bubble.textContent = "";
+    var changed = 0;
+    if (state.unicode) {
+      bubble.appendChild(document.createTextNode(expandTokens(state.saved)));
+    } else {
+      gsmPieces(state.saved).forEach(function (piece) {
+        if (piece.to === piece.from) { bubble.appendChild(document.createTextNode(piece.to)); return; }
+        changed += 1;
+        var mark = document.createElement(piece.to ? "mark" : "del");
+        mark.className = piece.to ? "ph-sms-changed" : "ph-sms-removed";
+        mark.textContent = piece.to || piece.from;
+        mark.title = fmt(piece.to ? config.text.replaced : config.text.removed, { from: piece.from, to: piece.to });
+        bubble.appendChild(mark);
+      });
+    }
+    if (state.options.providerStop && state.length.text) {
+      var stop = document.createElement("span");
+      stop.className = "ph-sms-stop";
+      stop.textContent = " " + config.stopMention;
+      bubble.appendChild(stop);
+    }
+    return changed;
+  }
+
   function initSms(config, updateCost) {
     var textarea = document.getElementById("id_text");
     var stop = document.getElementById("id_add_stop");
     var sender = document.getElementById("id_sender");
     var counter = document.getElementById("sms-counter");
     var bubble = document.getElementById("sms-preview");
+    var changes = document.getElementById("sms-changes");
     var senderPreview = document.getElementById("sms-preview-sender");
     var senderLive = document.getElementById("sender-live");
 
     function update() {
-      var full = smsWithStop(textarea.value, stop.checked, config.stopMention);
-      var length = smsLength(full);
+      var state = smsState(config);
+      var length = state.length;
       var message = fmt(config.text.sms, length);
-      counter.classList.toggle("ph-error", length.parts > config.maxParts);
-      if (length.parts > config.maxParts) {
-        message += " " + fmt(config.text.tooLong, { max: config.maxParts });
+      var tooLong = length.parts > state.maxParts;
+      counter.classList.toggle("ph-error", tooLong);
+      if (tooLong) {
+        message += " " + (state.lowCost ? config.text.lowCostTooLong : fmt(config.text.tooLong, { max: config.maxParts }));
       }
       counter.textContent = message;
       counter.dataset.parts = String(length.parts);
       counter.dataset.characters = String(length.characters);
       counter.dataset.encoding = length.encoding;
-      bubble.textContent = full;
+      var changed = fillPreview(bubble, state, config);
+      bubble.dataset.text = length.text;
+      changes.hidden = !changed;
+      changes.textContent = changed ? fmt(config.text.changed, { count: changed }) : "";
       updateCost();
     }
 
@@ -217,6 +316,9 @@
 
     textarea.addEventListener("input", update);
     stop.addEventListener("change", update);
+    document.querySelectorAll("[name=sms_encoding], [name=sms_range]").forEach(function (input) {
+      input.addEventListener("change", update);
+    });
     sender.addEventListener("input", function () { checkSender(true); });
     update();
     checkSender(false);

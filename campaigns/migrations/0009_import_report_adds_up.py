@@ -25,7 +25,7 @@ def make_old_reports_add_up(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0006_merge_20261202_0225"),
+        ("campaigns", "0008_sms_encoding_range_and_stop"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
