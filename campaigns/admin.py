@@ -37,6 +37,7 @@ from .models import (
     DispatchBatch,
     Recipient,
 )
+from .states import Figures, campaign_state
 
 REFUSED = _("“%(name)s”: %(reason)s")
 NOT_A_DRAFT = _("Not a draft: left as it is.")
@@ -193,7 +194,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "channel",
-        "status",
+        "state",
         "audience",
         "scheduled_at",
         "dispatched_at",
@@ -208,6 +209,13 @@ class CampaignAdmin(admin.ModelAdmin):
         (None, {"fields": ["campaign_page", *DRAFT_LAYOUT]}),
         (_("Status and dates"), {"fields": tuple(TRACKING_FIELDS)}),
     ]
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj: Campaign) -> str:
+        """The campaign pages' word for it (a deferred send is "handed to the
+        provider", a due one "sending"), not the stored status."""
+        return campaign_state(obj, Figures()).label
+
     actions = [
         "send_now",
         "schedule",

@@ -46,6 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerhub.provider_messages import technical
 from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
@@ -441,7 +442,7 @@ def split_batch(
         halves.append(half)
     reason = _("Split to isolate the addresses the provider refused: %(error)s")
     DispatchBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.REFUSED, error=reason % {"error": exc}
+        status=BatchStatus.REFUSED, error=reason % {"error": technical(exc)}
     )
     return halves
 
@@ -456,10 +457,10 @@ def refuse_address(
         if address:
             _record_provider_unsubscribe(campaign, address, exc)
         DispatchBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.REFUSED, error=str(exc)
+            status=BatchStatus.REFUSED, error=technical(exc)
         )
         done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SUPPRESSED, error=str(exc)
+            status=DeliveryStatus.SUPPRESSED, error=technical(exc)
         )
         counters.move(
             batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done
@@ -523,7 +524,7 @@ def _wait(seconds: float, *, sleep: Sleep, keep_alive: KeepAlive) -> None:
 def _provider_kept_failing(exc: errors.ProviderError, attempts: int) -> str:
     return _("The provider kept failing after %(attempts)s attempts: %(error)s") % {
         "attempts": attempts,
-        "error": exc,
+        "error": technical(exc),
     }
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub.provider_messages import technical
 from partnerhub.providers import errors
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -99,7 +100,9 @@ def quiet_hours_warning(*, channel: str, when: datetime) -> str:
 
 
 def describe_refusal(exc: Exception) -> str:
-    """The user's sentence for a provider refusal: codes 22/23 become the rule."""
+    """What to store for a provider refusal: codes 22/23 become the rule's
+    sentence; anything else its typed technical text, which the pages explain
+    in the reader's language (`partnerhub.provider_messages.explain`)."""
     if isinstance(exc, errors.QuietHours):
         return str(QUEUED_SENTENCE)
-    return str(exc)
+    return technical(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import (
@@ -19,9 +20,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import formatting
+from partnerhub.formatting import csv_number
+from partnerhub.provider_messages import delivery_problem, status_label
 from unsubscribes.models import Unsubscribe
 
 from . import counters
@@ -32,6 +36,7 @@ from .models import (
     Delivery,
     DeliveryStatus,
 )
+from .states import CampaignState, Figures, campaign_state
 
 
 def campaign_audience_counts(*, campaign: Campaign) -> tuple[int, int]:
@@ -122,6 +127,7 @@ def campaigns_for_list() -> QuerySet[Campaign]:
             delivery_count=Coalesce(total, 0),
             handed_count=Coalesce(handed, 0),
             delivered_count=Coalesce(F("counts__delivered"), 0),
+            cancelled_count=Coalesce(F("counts__cancelled"), 0),
             actual_cost=F("counts__cost"),
             when=Coalesce("dispatched_at", "scheduled_at", "created_at"),
         )
@@ -155,6 +161,7 @@ class Progress:
     counts: dict[str, int]
     total: int
     live: bool
+    state: CampaignState | None = None
 
     @property
     def dispatched(self) -> int:
@@ -178,17 +185,32 @@ class Progress:
         return percent(self.settled, self.total)
 
     def funnel(self) -> list[tuple[str, Any, int, float]]:
-        """(key, label, count, percent of recipients) for each funnel step."""
+        """(key, label, count, percent of recipients) for each funnel step; no
+        "delivered" step for a voice campaign (the provider reports no result)."""
         delivered = self.counts.get(DeliveryStatus.DELIVERED, 0)
         steps = [
             ("recipients", _("Recipients"), self.total),
             ("handed_over", _("Handed to the provider"), self.handed_over),
-            ("delivered", _("Delivered"), delivered),
         ]
+        if not (self.state and self.state.rate_note and not delivered):
+            steps.append(("delivered", _("Delivered"), delivered))
         return [(k, label, n, percent(n, self.total)) for k, label, n in steps]
 
     def as_json(self) -> dict[str, Any]:
+        state = self.state
         return {
+            "state": {
+                "key": state.key,
+                "label": state.label,
+                "summary": state.summary,
+                "advice": state.advice,
+                "progress": state.progress,
+                "percent_left": state.percent_left,
+                "rate": state.rate,
+                "rate_note": state.rate_note,
+            }
+            if state
+            else None,
             "campaign_status": self.campaign_status,
             "status_label": str(self.status_label),
             "status_reason": self.status_reason,
@@ -215,13 +237,15 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
     live = campaign.status in LIVE_STATUSES or (
         campaign.status == CampaignStatus.SENT and campaign.settled_at is None
     )
+    state = campaign_state(campaign, Figures.from_counts(counts))
     return Progress(
         campaign_status=campaign.status,
-        status_label=campaign.get_status_display(),
-        status_reason=campaign.status_reason,
+        status_label=state.label,
+        status_reason=state.summary if state.key == "failed" else "",
         counts=counts,
         total=sum(counts.values()),
         live=live,
+        state=state,
     )
 
 
@@ -260,12 +284,29 @@ EXPORT_HEADER = (
 
 
 def delivery_export_rows(
-    *, campaign_id: int, chunk_size: int = 5000
+    *, campaign_id: int, decimal_comma: bool = True, chunk_size: int = 5000
+) -> Iterator[tuple[Any, ...]]:
+    """The rows in the caller's language, though a streamed response reads them
+    after the view returned (when the request's language may be gone)."""
+    language = translation.get_language()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with translation.override(language):
+            yield from _delivery_rows(campaign_id, decimal_comma, chunk_size)
+
+    return rows()
+
+
+def _delivery_rows(
+    campaign_id: int, decimal_comma: bool, chunk_size: int
 ) -> Iterator[tuple[Any, ...]]:
     """Rows of the deliveries CSV, streamed: memory stays flat for millions of rows.
 
     `values_list` + `iterator` build no model instances and keep no result cache;
     status labels are looked up once and dates are shown in the project's zone.
+    Words are the pages' words (provider statuses translated, errors explained,
+    both cached per distinct value); costs are numbers a spreadsheet reads: a
+    decimal comma for French Excel (`decimal_comma`), a dot otherwise.
     """
     labels = {status.value: str(status.label) for status in DeliveryStatus}
     zone = timezone.get_default_timezone()
@@ -275,15 +316,24 @@ def delivery_export_rows(
         .values_list(*EXPORT_FIELDS)
         .iterator(chunk_size=chunk_size)
     )
+    raw_label = lru_cache(maxsize=256)(status_label)
+    problem = lru_cache(maxsize=1024)(delivery_problem)
     for address, first, last, status, raw, cost, date, error, message_id in rows:
         yield (
             address,
             first or "",
             last or "",
             labels.get(status, status),
-            raw,
-            "" if cost is None else cost,
+            raw_label(raw),
+            csv_number(cost, decimal_comma=decimal_comma),
             date.astimezone(zone).isoformat() if date else "",
-            error,
+            problem(raw, error),
             message_id,
         )
+
+
+def export_header(*, campaign: Campaign) -> tuple[str, ...]:
+    """`EXPORT_HEADER` with the cost's unit ("Cost (€)"), as the pages show it."""
+    unit = formatting.unit_label(formatting.account_unit(campaign.account))
+    cost = _("%(label)s (%(unit)s)") % {"label": _("Cost"), "unit": unit}
+    return tuple(cost if label == _("Cost") else str(label) for label in EXPORT_HEADER)

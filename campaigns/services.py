@@ -8,6 +8,7 @@ provider errors. Provider calls never run inside a database transaction.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,12 +19,14 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partnerhub import rules
+from partnerhub import formatting, rules
 from partnerhub.audit import Action, record
 from partnerhub.models import ProviderAccount
+from partnerhub.provider_messages import explain, technical
 from partnerhub.providers import errors
 from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/tests
     EMAIL_SENDER_INVALID,
@@ -39,6 +42,7 @@ from .models import (
     Audience,
     BatchStatus,
     Campaign,
+    CampaignCounts,
     CampaignStatus,
     Channel,
     Delivery,
@@ -184,9 +188,7 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
 
 def account_unit(*, account: ProviderAccount) -> str:
     """The unit of the account's credits: a Mail main account counts emails."""
-    return account.credits_unit or (
-        EMAILS if account.provider == "mail" and account.is_main else "EUR"
-    )
+    return formatting.account_unit(account)
 
 
 def account_unit_label(*, account: ProviderAccount) -> str:
@@ -195,12 +197,10 @@ def account_unit_label(*, account: ProviderAccount) -> str:
 
 def account_credits_text(*, account: ProviderAccount) -> str:
     """The balance as the reader's language writes it: 1 000 000 emails, 12,50 €."""
-    from django.utils.formats import number_format
-
     if account.credits is None:
         return ""
     places = 0 if account_unit(account=account) == EMAILS else 2
-    return number_format(account.credits, places, use_l10n=True, force_grouping=True)
+    return formatting.number(account.credits, places)
 
 
 def account_unit_price(*, account: ProviderAccount, channel: str) -> Decimal:
@@ -586,7 +586,8 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
         except errors.AlreadyCancelled:
             pass  # e.g. a retried cancel whose first answer was lost: it is done
         except errors.CancelRefused as exc:
-            refusals.append(str(CANCEL_REFUSED.get(type(exc), exc)))
+            known = CANCEL_REFUSED.get(type(exc))
+            refusals.append(str(known or explain(technical(exc))))
             continue
         _mark_batch_cancelled(batch)
         cancelled += 1
@@ -599,12 +600,20 @@ def _cancel_at_provider(campaign: Campaign) -> CancelOutcome:
 
 @transaction.atomic
 def _mark_batch_cancelled(batch: DispatchBatch) -> None:
+    """Cancelled at the provider: nothing left, so nothing is billed either (the
+    provider gives the credit back); the cost leaves the campaign's total."""
     DispatchBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
     for status in OPEN_DELIVERY_STATUSES:
-        done = batch.deliveries.filter(status=status).update(
-            status=DeliveryStatus.CANCELLED
+        rows = batch.deliveries.filter(status=status)
+        billed = rows.aggregate(total=Sum("cost"))["total"]
+        done = rows.update(status=DeliveryStatus.CANCELLED, cost=None)
+        moved: Counter[str] = Counter(
+            {str(status): -done, DeliveryStatus.CANCELLED.value: done}
         )
-        counters.move(batch.campaign_id, status, DeliveryStatus.CANCELLED, done)
+        counters.apply(batch.campaign_id, moved, -billed if billed else None)
+    costed = Delivery.objects.filter(campaign_id=batch.campaign_id, cost__isnull=False)
+    if not costed.exists():  # nothing billed at all: no cost, as a recount says
+        CampaignCounts.objects.filter(pk=batch.campaign_id).update(cost=None)
 
 
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:

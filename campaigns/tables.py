@@ -12,7 +12,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from partnerhub import formatting
+from partnerhub.provider_messages import delivery_problem, status_label
+
 from .models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from .states import CampaignState, Figures, campaign_state
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -22,6 +26,24 @@ class _Costed(TypedDict):
     """What `selectors.campaigns_for_list` annotates on each campaign."""
 
     actual_cost: Decimal | None
+    delivery_count: int
+    handed_count: int
+    delivered_count: int
+    cancelled_count: int
+
+
+def list_state(record: Any) -> CampaignState:
+    """The campaign's words from the list's annotations, computed once per row."""
+    state = record.__dict__.get("_campaign_state")
+    if state is None:
+        figures = Figures(
+            total=record.delivery_count,
+            left=record.handed_count,
+            delivered=record.delivered_count,
+            cancelled=record.cancelled_count,
+        )
+        state = record.__dict__["_campaign_state"] = campaign_state(record, figures)
+    return state
 
 
 CAMPAIGN_BADGES: dict[str, str] = {
@@ -59,13 +81,6 @@ def local_datetime(value: Any) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def money(value: Decimal | None) -> str:
-    """Rounded, not truncated as `number_format` alone would do."""
-    if value is None:
-        return "—"
-    return formats.number_format(round(value, 2), 2, use_l10n=True)
-
-
 def labels(table: tables.Table, choices: type[models.TextChoices]) -> dict[str, str]:
     """Status labels translated once per table (`get_status_display` per row builds
     the choices dict and translates again: a third of a 50-row page's time)."""
@@ -83,12 +98,12 @@ class CampaignTable(tables.Table):
     channel = tables.Column(verbose_name=_("Channel"))
     status = tables.Column(verbose_name=_("Status"))
     audience = tables.Column(verbose_name=_("Audience"), order_by=("audience__name",))
-    when = tables.Column(verbose_name=_("Scheduled / sent"), empty_values=())
+    when = tables.Column(verbose_name=_("Date"), empty_values=())
     recipients = tables.Column(
         verbose_name=_("Recipients"), attrs={"td": {"class": "ph-num"}}
     )
     delivered_rate = tables.Column(
-        verbose_name=_("Delivered"), attrs={"td": {"class": "ph-num"}}
+        verbose_name=_("Delivered"), empty_values=(), attrs={"td": {"class": "ph-num"}}
     )
     actual_cost = tables.Column(
         verbose_name=_("Cost"), empty_values=(), attrs={"td": {"class": "ph-num"}}
@@ -114,35 +129,43 @@ class CampaignTable(tables.Table):
         per_page = 25
 
     def render_status(self, record: Campaign) -> SafeString:
-        css = CAMPAIGN_BADGES.get(record.status, "")
-        label = labels(self, CampaignStatus).get(record.status, record.status)
-        return badge(label, css, status=record.status)
+        state = list_state(record)
+        return format_html(
+            '<span class="ph-badge {}" data-status="{}" title="{}">{}</span>',
+            state.badge,
+            record.status,
+            state.summary,
+            state.label,
+        )
 
     def render_when(self, record: Campaign) -> SafeString:
-        if record.dispatched_at:
-            label, value = _("Sent"), record.dispatched_at
-        elif record.scheduled_at:
-            label, value = _("Scheduled"), record.scheduled_at
-        else:
-            label, value = _("Created"), record.created_at
+        state = list_state(record)
         return format_html(
-            '<span class="ph-when-label">{}</span> {}', label, local_datetime(value)
+            '<span class="ph-when-label">{}</span> {}',
+            state.when_label,
+            local_datetime(state.when),
         )
 
     def render_recipients(self, value: int) -> str:
-        return formats.number_format(value, use_l10n=True, force_grouping=True)
+        return formatting.count(value)
 
-    def render_delivered_rate(self, value: float | None) -> str:
-        if value is None:
-            return "—"
-        return formats.number_format(round(value, 1), 1, use_l10n=True) + " %"
+    def render_delivered_rate(self, record: Campaign) -> SafeString:
+        state = list_state(record)
+        if state.rate_note:
+            return format_html(
+                '<span title="{}">{}</span>', state.rate_note, state.rate
+            )
+        return format_html("{}", state.rate)
 
     def render_actual_cost(self, record: WithAnnotations[Campaign, _Costed]) -> str:
+        unit = formatting.account_unit(record.account)
+        state = list_state(record)
+        if state.key in ("cancelled", "failed") and not state.billed:
+            return formatting.EMPTY  # nothing left, nothing billed
         if record.actual_cost is None and record.estimated_cost is not None:
-            return str(
-                _("≈ %(cost)s (estimate)") % {"cost": money(record.estimated_cost)}
-            )
-        return money(record.actual_cost)
+            estimate = formatting.money(record.estimated_cost, unit)
+            return str(_("≈ %(cost)s (estimate)") % {"cost": estimate})
+        return formatting.money(record.actual_cost, unit)
 
 
 class DeliveryTable(tables.Table):
@@ -152,7 +175,9 @@ class DeliveryTable(tables.Table):
     cost = tables.Column(verbose_name=_("Cost"), attrs={"td": {"class": "ph-num"}})
     provider_date = tables.Column(verbose_name=_("Provider date"))
     error = tables.Column(
-        verbose_name=_("Error"), attrs={"td": {"class": "ph-error-cell"}}
+        verbose_name=_("Error"),
+        empty_values=(),
+        attrs={"td": {"class": "ph-error-cell"}},
     )
 
     class Meta:
@@ -176,11 +201,17 @@ class DeliveryTable(tables.Table):
         label = labels(self, DeliveryStatus).get(record.status, record.status)
         return badge(label, css, status=record.status)
 
-    def render_cost(self, value: Decimal | None) -> str:
-        return formats.number_format(value, 4, use_l10n=True) if value else "—"
+    unit = "EUR"  # the paying account's (set by the campaign page)
 
-    def render_error(self, value: str) -> SafeString:
-        return format_html('<span class="ph-error-text">{}</span>', value)
+    def render_provider_status(self, value: str) -> str:
+        return status_label(value)
+
+    def render_cost(self, value: Decimal | None) -> str:
+        return formatting.unit_price(value, self.unit) if value else "—"
+
+    def render_error(self, record: Delivery) -> SafeString:
+        problem = delivery_problem(record.provider_status, record.error)
+        return format_html('<span class="ph-error-text">{}</span>', problem)
 
     def render_provider_date(self, value: Any) -> str:
         return local_datetime(value)

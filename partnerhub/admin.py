@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import throttle
+from . import formatting, throttle
 from .models import CreditSnapshot, LoginLockout, ProviderAccount
 
 
@@ -17,7 +17,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         "name",
         "provider",
         "parent",
-        "credits",
+        "balance",
         "credits_checked_at",
         "is_active",
     ]
@@ -73,13 +73,22 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {**super().get_changeform_initial_data(request), "parent": None}
 
+    @admin.display(description=_("credits"), ordering="credits")
+    def balance(self, obj: ProviderAccount) -> str:
+        """With its unit and separators, as every page shows it."""
+        return formatting.money(obj.credits, formatting.account_unit(obj))
+
 
 @admin.register(CreditSnapshot)
 class CreditSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["account", "taken_at", "credits"]
+    list_display = ["account", "taken_at", "balance"]
     list_filter = ["account__provider"]
     list_select_related = ["account"]
     date_hierarchy = "taken_at"
+
+    @admin.display(description=_("credits"), ordering="credits")
+    def balance(self, obj: CreditSnapshot) -> str:
+        return formatting.money(obj.credits, formatting.account_unit(obj.account))
 
     def has_add_permission(self, request: object) -> bool:
         return False

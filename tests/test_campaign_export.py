@@ -56,8 +56,8 @@ def test_download_is_an_excel_friendly_csv(role_client, campaign) -> None:
     assert first[0] == "client0@example.fr"
     assert first[1] == "'=cmd|' /C calc'!A0"  # neutralised formula
     assert first[2] == "Martin0"
-    assert first[4] == "Delivered"  # provider's raw status kept
-    assert first[5] == "0.0105"
+    assert first[4] == "Delivered"  # the provider's word, translated (English)
+    assert first[5] == "0,0105"  # French Excel reads a decimal comma
     assert first[6] == "2026-07-14T10:30:00+02:00"  # Europe/Paris, ISO
     assert first[8] == "msg-1"
     assert rows[2][7] == "'+33 boîte pleine"

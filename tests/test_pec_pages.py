@@ -90,7 +90,9 @@ def test_compose_confirm_send_then_timeline(
     send = PecSend.objects.get()
     assert response.url == f"/pec/sends/{send.pk}/confirm/"
     confirm = client.get(response.url).content.decode()
-    assert "0.10 €" in confirm and "atto.pdf" in confirm and "<script>" not in confirm
+    assert (
+        "0.10\u00a0€" in confirm and "atto.pdf" in confirm and "<script>" not in confirm
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response.url, {"confirm": ""})
     send.refresh_from_db()

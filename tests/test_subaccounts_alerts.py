@@ -35,7 +35,7 @@ def test_emailed_exactly_once_per_crossing(account: ProviderAccount) -> None:
     assert len(mail.outbox) == 2  # 50→9 crosses down, 12→3 crosses down again
     first = mail.outbox[0]
     assert first.to == ["boss@example.fr"]  # Admins only, not Marketing
-    assert "Lyon" in first.subject and "9" in first.body and "EUR" in first.body
+    assert "Lyon" in first.subject and "9" in first.body and "€" in first.body
     account.refresh_from_db()
     assert account.low_credit_alerted
 

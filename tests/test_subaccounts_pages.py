@@ -161,7 +161,7 @@ def test_add_credit_asks_for_confirmation_then_moves(
     assert "Yes, add the credit" in confirm.content.decode()
     assert not CreditMove.objects.filter(kind="add").exists()
     done = admin_client.post(url, {"amount": "20", "confirm": "on"}, follow=True)
-    assert "20.00 EUR added" in done.content.decode()
+    assert "20.00\u00a0€ added" in done.content.decode()
     sub.refresh_from_db()
     assert sub.credits == Decimal("20")
     twice = {"amount": "20", "confirm": "on", "once": "n1"}

@@ -292,7 +292,7 @@ def test_refusals_read_in_french(mains: dict, admin: Any) -> None:
         )
     with translation.override("fr"), pytest.raises(SubaccountError) as poor:
         _create(mains["sms"], admin, initial_credit=Decimal("60000"))
-    assert "n'a que 50\xa0000,00 EUR" in str(poor.value)
+    assert "n'a que 50\xa0000,00 €" in str(poor.value)
 
 
 def test_main_account_without_key_is_a_clear_refusal(

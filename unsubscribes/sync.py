@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerhub.provider_messages import technical
 from partnerhub.providers import errors
 
 from .models import Channel, Source, Unsubscribe, UnsubscribeSync
@@ -78,7 +79,7 @@ def unsubscribes_sync(
         _push_removals(channel, remote, provider, result)
         _pull_subaccount_lists(channel, result)
     except errors.ProviderError as exc:
-        result.error = str(exc)[:1000]
+        result.error = technical(exc)[:1000]
         logger.warning("Unsubscribe sync of %s stopped: %s", channel, result.error)
     except Exception:
         result.error = "internal error"
@@ -246,7 +247,9 @@ def _push_additions(
         except errors.AlreadyExists:
             entry_id = ""  # listed since our pull: linked next run
         except errors.InvalidRequest as exc:
-            Unsubscribe.objects.filter(pk=pk).update(provider_error=str(exc)[:255])
+            Unsubscribe.objects.filter(pk=pk).update(
+                provider_error=technical(exc)[:255]
+            )
             result.rejected += 1
             continue
         Unsubscribe.objects.filter(pk=pk).update(

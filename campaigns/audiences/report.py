@@ -10,13 +10,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partnerhub.csvio import errors
 
 from .storage import REJECTED, WARNED, Problem
 
 OUTCOMES = {
-    REJECTED: _("Rejected"),
+    REJECTED: pgettext_lazy("import row", "Rejected"),
     WARNED: _("Imported with a warning"),
 }
 

@@ -8,6 +8,7 @@ Views stay thin: reads come from `campaigns.selectors`, tables and filters from
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import permission_required
@@ -18,17 +19,19 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from partnerhub import formatting
 from partnerhub.pages import PageMixin, csv_download, delimiter_from
 from partnerhub.paging import KnownCountPaginator
 
 from .. import selectors
 from ..filters import CampaignFilter, DeliveryFilter
 from ..models import Campaign, CampaignStatus, Channel, Delivery, DeliveryStatus
-from ..tables import CAMPAIGN_BADGES, DELIVERY_BADGES, CampaignTable, DeliveryTable
+from ..tables import DELIVERY_BADGES, CampaignTable, DeliveryTable
 from .compose import NEW_TITLES
 
 if TYPE_CHECKING:
@@ -104,6 +107,11 @@ class CampaignDetailView(
     def get_queryset(self) -> QuerySet[Delivery]:
         return selectors.campaign_deliveries(campaign=self.get_campaign())
 
+    def get_table(self, **kwargs: Any) -> DeliveryTable:
+        table = super().get_table(**kwargs)
+        table.unit = formatting.account_unit(self.get_campaign().account)
+        return table
+
     def get_table_pagination(self, table: DeliveryTable) -> dict[str, Any]:
         """The count comes from the campaign's counters unless a search is on;
         in id order, pages past the middle are read from the end."""
@@ -126,13 +134,17 @@ class CampaignDetailView(
         context = super().get_context_data(**kwargs)
         campaign = self.get_campaign()
         progress = self.get_progress()
+        state = progress.state
+        actual_cost = selectors.campaign_actual_cost(campaign=campaign)
         context.update(
             campaign=campaign,
             progress=progress,
-            status_badge=CAMPAIGN_BADGES.get(campaign.status, ""),
+            state=state,
+            status_badge=state.badge if state else "",
+            show_detail=self.request.user.has_perm("partnerhub.change_provideraccount"),
             delivery_badges=DELIVERY_BADGES,
             status_rows=status_rows(progress),
-            actual_cost=selectors.campaign_actual_cost(campaign=campaign),
+            cost=cost_facts(campaign, actual_cost, billed=bool(state and state.billed)),
             timeline=timeline(campaign),
             actions=actions(self.request, campaign),
             is_filtered=any(
@@ -142,8 +154,38 @@ class CampaignDetailView(
         return context
 
 
+def cost_facts(
+    campaign: Campaign, actual: Decimal | None, *, billed: bool
+) -> dict[str, str]:
+    """Estimated and billed cost in the account's unit, and why they differ."""
+    unit = formatting.account_unit(campaign.account)
+    facts = {
+        "estimated": formatting.money(campaign.estimated_cost, unit),
+        "actual": formatting.money(actual if billed else None, unit),
+        "difference": "",
+    }
+    if billed and actual is not None and campaign.estimated_cost is not None:
+        gap = actual - campaign.estimated_cost
+        if gap.quantize(formatting.CENT):
+            words = _("%(amount)s more than estimated") if gap > 0 else None
+            words = words or _("%(amount)s less than estimated")
+            facts["difference"] = words % {"amount": formatting.money(abs(gap), unit)}
+    return facts
+
+
+# Statuses a voice campaign never reaches: Voice Partner reports no call results.
+NO_VOICE_RESULT = (
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.NOT_DELIVERED,
+    DeliveryStatus.UNKNOWN,
+)
+
+
 def status_rows(progress: selectors.Progress) -> list[dict[str, Any]]:
-    """One row per delivery status for the counters table (all statuses, 0s too)."""
+    """One row per delivery status for the counters table (0s too, but not the
+    results a voice campaign can never have)."""
+    voice = bool(progress.state and progress.state.rate_note)
+    hidden = NO_VOICE_RESULT if voice else ()
     return [
         {
             "status": status.value,
@@ -155,6 +197,7 @@ def status_rows(progress: selectors.Progress) -> list[dict[str, Any]]:
             "badge": DELIVERY_BADGES.get(status, ""),
         }
         for status in DeliveryStatus
+        if status not in hidden or progress.counts.get(status, 0)
     ]
 
 
@@ -166,9 +209,7 @@ def timeline(campaign: Campaign) -> list[tuple[Any, Any]]:
     entries = list(entries_for(campaign))
     told = {entry.action for entry in entries}
     steps: list[tuple[str | StrPromise, datetime | None]] = [
-        (_("Scheduled for"), campaign.scheduled_at),
-        (_("Dispatch started"), campaign.dispatch_started_at),
-        (_("Dispatched"), campaign.dispatched_at),
+        *dispatch_steps(campaign),
         (_("Settled"), campaign.settled_at),
     ]
     if not told & {Action.CAMPAIGN_CREATED, Action.CAMPAIGN_DUPLICATED}:
@@ -177,6 +218,28 @@ def timeline(campaign: Campaign) -> list[tuple[Any, Any]]:
         steps.append((_("Cancelled"), campaign.cancelled_at))
     steps += [(audit_label(entry), entry.at) for entry in entries]
     return sorted(((label, when) for label, when in steps if when), key=lambda s: s[1])
+
+
+def dispatch_steps(campaign: Campaign) -> list[tuple[Any, datetime | None]]:
+    """The dispatch's dates named after what happened: a deferred campaign was
+    handed to the provider, then left at its time; a failed one stopped."""
+    deferred = campaign.deferred_at_provider and campaign.dispatched_at
+    if campaign.status == CampaignStatus.FAILED:
+        ended = _("Dispatch stopped (failed)")
+    elif deferred:
+        ended = pgettext_lazy("campaign state", "Handed to the provider")
+    else:
+        ended = _("Dispatched")
+    scheduled = _("Scheduled for")
+    if campaign.status == CampaignStatus.CANCELLED:
+        scheduled = _("Was scheduled for")
+    elif deferred:
+        scheduled = _("Departure from the provider")
+    return [
+        (scheduled, campaign.scheduled_at),
+        (_("Dispatch started"), campaign.dispatch_started_at),
+        (ended, campaign.dispatched_at),
+    ]
 
 
 def audit_label(entry: Any) -> str:
@@ -212,8 +275,9 @@ def actions(request: HttpRequest, campaign: Campaign) -> list[dict[str, Any]]:
 def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """Polled every ~2 s by the campaign page while the campaign may still move."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    data = selectors.campaign_progress(campaign=campaign).as_json()
-    data["status_badge"] = CAMPAIGN_BADGES.get(campaign.status, "")
+    progress = selectors.campaign_progress(campaign=campaign)
+    data = progress.as_json()
+    data["status_badge"] = progress.state.badge if progress.state else ""
     response = JsonResponse(data)
     response["Cache-Control"] = "no-store"
     return response
@@ -225,9 +289,13 @@ def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The campaign's deliveries as streamed CSV (`?delimiter=comma|tab|semicolon`)."""
     campaign = get_object_or_404(Campaign, pk=pk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    delimiter = delimiter_from(request)
+    rows = selectors.delivery_export_rows(
+        campaign_id=campaign.pk, decimal_comma=delimiter == ";"
+    )
     return csv_download(
-        selectors.delivery_export_rows(campaign_id=campaign.pk),
-        header=selectors.EXPORT_HEADER,
+        rows,
+        header=selectors.export_header(campaign=campaign),
         filename=f"campaign-{campaign.pk}-deliveries-{stamp}.csv",
-        delimiter=delimiter_from(request),
+        delimiter=delimiter,
     )

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from partnerhub import roles
+from partnerhub import formatting, roles
 from partnerhub.models import ProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -65,12 +65,14 @@ def _email(account: ProviderAccount) -> None:
     if not recipients:
         logger.warning("Low credit on %s but no Admin has an email address", account)
         return
+    unit = formatting.account_unit(account)
+    places = 0 if unit == formatting.EMAILS else 2
     with override(settings.LANGUAGE_CODE):
         values = {
             "account": str(account),
-            "credits": account.credits,
-            "threshold": account.low_credit_threshold,
-            "unit": account.credits_unit,
+            "credits": formatting.number(account.credits, places),
+            "threshold": formatting.number(account.low_credit_threshold, places),
+            "unit": formatting.unit_label(unit),
         }
         subject = _("PartnerHub: low credit on %(account)s") % values
         body = (

@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from partnerhub import formatting
 from partnerhub.models import CreditMove, CreditSnapshot, ProviderAccount
 from partnerhub.templatetags.credits import account_unit, unit_label
 
@@ -197,8 +198,8 @@ def _axes(
 ) -> SafeString:
     bottom = top + plot_h
     labels = (
-        (top + 4, number_format(high, decimal_pos=0, force_grouping=True)),
-        (bottom, number_format(low, decimal_pos=0, force_grouping=True)),
+        (top + 4, formatting.count(high)),
+        (bottom, formatting.count(low)),
     )
     return format_html(
         '<g class="ac-axes"><line x1="{l}" y1="{t}" x2="{l}" y2="{b}" />'
@@ -234,7 +235,7 @@ def _move_marks(
             (
                 move.kind,
                 f"{move.get_kind_display()} · {move.account.name} · "
-                f"{number_format(move.amount, decimal_pos=2)} {move.unit} · "
+                f"{formatting.money(move.amount, move.unit)} · "
                 + _when(move.created_at),
                 _n(x(move.created_at)),
                 top,

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 
+from partnerhub import formatting
 from partnerhub.models import (
     CreditMove,
     CreditSnapshot,
@@ -114,7 +114,7 @@ def clean_amount(amount: Any) -> Decimal:
 
 def money(value: Decimal) -> str:
     """12.5 -> "12,50" in French, "12.50" in English (for sentences)."""
-    return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return formatting.number(value, 2)
 
 
 def parent_money(parent: ProviderAccount) -> Decimal | None:
@@ -130,7 +130,11 @@ def parent_money(parent: ProviderAccount) -> Decimal | None:
 def _check_parent_can_give(parent: ProviderAccount, amount: Decimal) -> None:
     balance = parent_money(parent)
     if balance is not None and amount > balance:
-        values = {"balance": money(balance), "unit": EUR, "amount": money(amount)}
+        values = {
+            "balance": money(balance),
+            "unit": formatting.unit_label(EUR),
+            "amount": money(amount),
+        }
         raise SubaccountError(str(PARENT_TOO_POOR) % values, code=8)
 
 
@@ -345,7 +349,11 @@ def subaccount_credit_remove(
     if account.credits is not None and amount > account.credits:
         raise SubaccountError(
             str(SUB_TOO_POOR)
-            % {"balance": money(account.credits), "unit": EUR, "amount": money(amount)},
+            % {
+                "balance": money(account.credits),
+                "unit": formatting.unit_label(EUR),
+                "amount": money(amount),
+            },
             code=8,
         )
     return _move(account, parent, amount, actor, add=False)

@@ -32,6 +32,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from partnerhub import formatting
 from partnerhub.models import CreditMove, ProviderAccount
 from partnerhub.pages import csv_download, delimiter_from, page_context
 
@@ -274,20 +275,14 @@ def credit(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 
 def _moved_sentence(move: CreditMove, add: bool) -> str:
     values = {
-        "amount": services.money(move.amount),
-        "sub": services.money(move.subaccount_balance or Decimal(0)),
-        "main": services.money(move.parent_balance or Decimal(0)),
+        "amount": formatting.money(move.amount),
+        "sub": formatting.money(move.subaccount_balance or Decimal(0)),
+        "main": formatting.money(move.parent_balance or Decimal(0)),
     }
     if add:
-        text = _(
-            "%(amount)s EUR added. Sub-account: %(sub)s EUR; main account: "
-            "%(main)s EUR."
-        )
+        text = _("%(amount)s added. Sub-account: %(sub)s; main account: %(main)s.")
     else:
-        text = _(
-            "%(amount)s EUR taken back. Sub-account: %(sub)s EUR; main account: "
-            "%(main)s EUR."
-        )
+        text = _("%(amount)s taken back. Sub-account: %(sub)s; main account: %(main)s.")
     return text % values
 
 
@@ -305,8 +300,8 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s deleted; %(amount)s EUR went back to the main account.")
-                % {"name": account.name, "amount": services.money(move.amount)},
+                _("%(name)s deleted; %(amount)s went back to the main account.")
+                % {"name": account.name, "amount": formatting.money(move.amount)},
             )
             return redirect("accounts:list")
     context = page_context(

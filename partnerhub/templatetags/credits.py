@@ -2,6 +2,7 @@
 
 A Mail main account counts e-mails (`creditMail`), everything else euros; the
 figure is never shown without its unit, so no one compares e-mails with euros.
+The formatting itself is `partnerhub.formatting`'s, as everywhere else.
 """
 
 from __future__ import annotations
@@ -10,38 +11,26 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
-from django.utils.translation import gettext as _
+
+from partnerhub import formatting
 
 register = template.Library()
 
-EMAILS = "emails"
+EMAILS = formatting.EMAILS
 
 
 @register.filter
 def unit_label(unit: str) -> str:
-    if unit == EMAILS:
-        return _("e-mails")
-    if unit.upper() == "EUR":
-        return "€"
-    return unit or _("credits")
+    return formatting.unit_label(unit)
 
 
 @register.filter
 def amount(value: Decimal | None, unit: str = "EUR") -> str:
     """1000000 e-mails → "1 000 000 e-mails"; 12.5 EUR → "12,50 €"."""
-    if value is None:
-        return "—"
-    places = 0 if unit == EMAILS else 2
-    text = number_format(value, decimal_pos=places, force_grouping=True)
-    return f"{text}\u00a0{unit_label(unit)}"
+    return formatting.money(value, unit)
 
 
-def account_unit(account: Any) -> str:
-    """The unit of the account's figures, known even before the first refresh."""
-    if account.credits_unit:
-        return str(account.credits_unit)
-    return EMAILS if account.provider == "mail" and account.is_main else "EUR"
+account_unit = formatting.account_unit
 
 
 @register.filter

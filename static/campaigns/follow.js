@@ -9,7 +9,12 @@
     var lang = document.documentElement.lang || undefined;
     return {
       int: new Intl.NumberFormat(lang),
-      pct: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 })
+      pct: new Intl.NumberFormat(lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }),
+      /* The server's percent format ("98,5 %" in French, "98.5%" in English). */
+      percent: function (value) {
+        var text = this.pct.format(value);
+        return lang && lang.indexOf("fr") === 0 ? text + "\u00a0%" : text + "%";
+      }
     };
   }
 
@@ -22,7 +27,7 @@
       var count = data.counts[row.dataset.status] || 0;
       var percent = data.total ? Math.round(count * 1000 / data.total) / 10 : 0;
       row.querySelector("[data-count]").textContent = fmt.int.format(count);
-      row.querySelector("[data-percent]").textContent = fmt.pct.format(percent);
+      row.querySelector("[data-percent]").textContent = fmt.percent(percent);
       var bar = row.querySelector(".ph-bar");
       if (bar) bar.style.width = percent + "%";
     });
@@ -39,36 +44,50 @@
       count.dataset.count = step.count;
       count.textContent = fmt.int.format(step.count);
       percent.dataset.percent = step.percent;
-      percent.textContent = fmt.pct.format(step.percent) + " %";
+      percent.textContent = fmt.percent(step.percent);
     });
     if (window.PartnerHubChart) window.PartnerHubChart.drawAll();
   }
 
+  /* The words come from the server (campaigns/states.py): one vocabulary. */
   function updateStatus(data) {
+    var state = data.state || {};
     var badge = document.getElementById("campaign-status");
-    if (badge && badge.dataset.status !== data.campaign_status) {
-      badge.textContent = data.status_label;
+    if (badge) {
+      badge.textContent = state.label || data.status_label;
       badge.dataset.status = data.campaign_status;
       badge.className = "ph-badge " + (data.status_badge || "");
     }
-    var reason = document.getElementById("campaign-status-reason");
-    if (reason) {
-      reason.textContent = data.status_reason;
-      reason.hidden = !data.status_reason;
+    var summary = document.getElementById("campaign-state-summary");
+    if (summary) {
+      summary.textContent = state.summary || "";
+      summary.hidden = !state.summary || state.summary === state.label;
+      summary.classList.toggle("ph-error", state.key === "failed");
+    }
+    var advice = document.getElementById("campaign-state-advice");
+    if (advice) {
+      advice.textContent = state.advice || "";
+      advice.hidden = !state.advice;
     }
   }
 
   function apply(root, data) {
     var fmt = formatter();
+    var state = data.state || {};
     var bar = document.getElementById("campaign-progress");
     if (bar) {
-      bar.value = data.percent_dispatched;
-      bar.textContent = fmt.pct.format(data.percent_dispatched) + " %";
+      bar.value = state.percent_left || 0;
+      bar.textContent = fmt.percent(state.percent_left || 0);
     }
-    setText(root, "[data-field='dispatched']", fmt.int.format(data.dispatched));
-    setText(root, "[data-field='total']", fmt.int.format(data.total));
-    setText(root, "[data-field='percent_dispatched']", fmt.pct.format(data.percent_dispatched));
-    setText(root, "[data-field='percent_settled']", fmt.pct.format(data.percent_settled));
+    setText(root, "[data-field='state_progress']", state.progress || "");
+    setText(root, "[data-field='percent_left']", fmt.percent(state.percent_left || 0));
+    setText(root, "[data-field='state_rate']", state.rate || "");
+    var rateNote = document.getElementById("campaign-rate-note");
+    if (rateNote) {
+      rateNote.textContent = state.rate_note || "";
+      rateNote.hidden = !state.rate_note;
+    }
+    setText(root, "[data-field='percent_settled']", fmt.percent(data.percent_settled));
     updateCounters(data, fmt);
     updateFunnel(data, fmt);
     updateStatus(data);

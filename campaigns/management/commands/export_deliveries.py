@@ -61,13 +61,18 @@ class Command(BaseCommand):
     ) -> int:
         """Write to a temporary name and rename at the end: never a half file."""
         rows = self.counted(
-            selectors.delivery_export_rows(campaign_id=campaign.pk), total
+            selectors.delivery_export_rows(
+                campaign_id=campaign.pk, decimal_comma=delimiter == ";"
+            ),
+            total,
         )
         partial = target.with_name(target.name + ".part")
         try:
             with partial.open("wb") as out:
                 for chunk in iter_csv(
-                    rows, header=selectors.EXPORT_HEADER, delimiter=delimiter
+                    rows,
+                    header=selectors.export_header(campaign=campaign),
+                    delimiter=delimiter,
                 ):
                     out.write(chunk)
             os.replace(partial, target)
