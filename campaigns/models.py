@@ -516,6 +516,7 @@ class RecipientImport(models.Model):
     invalid = models.PositiveIntegerField(_("invalid"), default=0)
     warnings = models.PositiveIntegerField(_("warnings"), default=0)
     unsubscribed = models.PositiveIntegerField(_("unsubscribed"), default=0)
+    empty_lines = models.PositiveIntegerField(_("empty lines"), default=0)
     error_code = models.CharField(max_length=40, blank=True, editable=False)
     error_message = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -526,6 +527,35 @@ class RecipientImport(models.Model):
         verbose_name = _("recipient import")
         verbose_name_plural = _("recipient imports")
         ordering = ["-created_at"]
+        # The report adds up: every row read is created, updated, a duplicate
+        # or rejected (once); warnings and unsubscribed are subsets, not outcomes.
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="done")
+                | models.Q(
+                    rows_read=models.F("created")
+                    + models.F("updated")
+                    + models.F("duplicates")
+                    + models.F("invalid")
+                ),
+                name="recipient_import_rows_add_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    warnings__lte=models.F("rows_read") - models.F("invalid")
+                ),
+                name="recipient_import_warnings_among_imported",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="done")
+                | models.Q(
+                    unsubscribed__lte=models.F("created")
+                    + models.F("updated")
+                    + models.F("duplicates")
+                ),
+                name="recipient_import_unsubscribed_among_imported",
+            ),
+        ]
         permissions = [
             ("import_recipients", _("Can import recipients from a CSV file")),
             ("export_recipients", _("Can export recipients as CSV")),

@@ -70,10 +70,11 @@ def import_or_refuse(content: bytes) -> None:
     assert done.status == ImportStatus.DONE, done.error_message
     stored = Recipient.objects.filter(audience=audience).count()
     assert done.created == stored
-    valid = done.rows_read - done.invalid
-    assert valid == done.created + done.duplicates
+    outcomes = done.created + done.updated + done.duplicates + done.invalid
+    assert done.rows_read == outcomes
     reported = list(selectors.import_errors(recipient_import=done))
-    assert len(reported) == done.invalid + done.warnings
+    assert len([p for p in reported if not p.warning]) == done.invalid
+    assert len([p for p in reported if p.warning]) == done.warnings
 
 
 @FUZZ

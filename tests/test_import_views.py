@@ -62,7 +62,11 @@ def test_whole_flow_upload_preview_run_result_and_error_csv(
 
     preview = marketing.get(response.url)
     assert preview.status_code == 200
-    assert "cp1252" in preview.text and "Roux" in preview.text
+    assert "Windows-1252 (Excel)" in preview.text and "cp1252" not in preview.text
+    assert "Roux" in preview.text
+    # line 3 ("x", no phone) is shown as the import will treat it
+    assert preview.text.count('class="ph-row-rejected"') == 1
+    assert "1 of these rows will be rejected" in preview.text
 
     with django_capture_on_commit_callbacks(execute=True):
         started = marketing.post(
@@ -86,7 +90,13 @@ def test_whole_flow_upload_preview_run_result_and_error_csv(
             delimiter=";",
         )
     )
-    assert rows[1][:2] == ["3", "invalid_email"]
+    assert rows[0] == ["Line", "Outcome", "Reason", "Code", "Content"]
+    assert rows[1][:4] == [
+        "3",
+        "Rejected",
+        "The email address is not valid.",
+        "invalid_email",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.audiences.report import ENCODING_NAMES
 from campaigns.models import ImportMode
 from partnerhub.csvio.columns import EMAIL, FIRST_NAME, IGNORE, LAST_NAME, PHONE
 
 ENCODINGS = [
     ("", _("Detect automatically")),
-    ("utf-8", _("UTF-8")),
-    ("cp1252", _("Windows-1252 (old Excel)")),
+    ("utf-8", ENCODING_NAMES["utf-8"]),
+    ("cp1252", ENCODING_NAMES["cp1252"]),
 ]
 DELIMITERS = [
     ("", _("Detect automatically")),

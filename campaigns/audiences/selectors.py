@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.core.cache import cache
@@ -21,13 +22,14 @@ from django.db.models import (
 
 from campaigns.models import Audience, ImportStatus, Recipient, RecipientImport
 from partnerhub import search as partnerhub_search
-from partnerhub.csvio import RowError
+from partnerhub.csvio import CsvError, CsvSource
 from partnerhub.csvio.columns import FIELDS
+from partnerhub.csvio.pipeline import judge_rows, make_plan
 from partnerhub.paging import COUNT_CAP, capped_count
 from unsubscribes.models import Unsubscribe
 from unsubscribes.selectors import unsubscribed_addresses
 
-from . import storage
+from . import report, storage
 
 EXPORT_HEADER = list(FIELDS)  # email, phone, first_name, last_name: re-importable
 
@@ -253,8 +255,96 @@ def import_progress(*, recipient_import: RecipientImport) -> ImportProgress:
     )
 
 
-def import_errors(*, recipient_import: RecipientImport) -> Iterator[RowError]:
+def import_errors(*, recipient_import: RecipientImport) -> Iterator[storage.Problem]:
+    """Every rejected row and every row imported with a warning, in file order."""
     return storage.read_error_report(storage.error_report_path(recipient_import.pk))
+
+
+INLINE_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """An import's outcome; `rows_read` is exactly the sum of the four outcomes."""
+
+    rows_read: int
+    created: int
+    updated: int
+    duplicates: int
+    rejected: int
+    warnings: int
+    unsubscribed: int
+    empty_lines: int
+    problems: list[storage.Problem]
+
+    @property
+    def adds_up(self) -> bool:
+        outcomes = self.created + self.updated + self.duplicates + self.rejected
+        return self.rows_read == outcomes
+
+    @property
+    def more_problems(self) -> int:
+        """Problems in the download beyond those shown on the page."""
+        return max(0, self.rejected + self.warnings - len(self.problems))
+
+
+def import_report(*, recipient_import: RecipientImport) -> ImportReport:
+    """The result page's figures and its first `INLINE_PROBLEMS` problems."""
+    imp = recipient_import
+    return ImportReport(
+        rows_read=imp.rows_read,
+        created=imp.created,
+        updated=imp.updated,
+        duplicates=imp.duplicates,
+        rejected=imp.invalid,
+        warnings=imp.warnings,
+        unsubscribed=imp.unsubscribed,
+        empty_lines=imp.empty_lines,
+        problems=list(islice(import_errors(recipient_import=imp), INLINE_PROBLEMS)),
+    )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A row of the preview table, with what the import will do with it."""
+
+    line: int
+    cells: list[str]
+    problem: storage.Problem | None
+
+    @property
+    def rejected(self) -> bool:
+        return self.problem is not None and not self.problem.warning
+
+    @property
+    def reason(self) -> Any:
+        return report.reason(self.problem) if self.problem else ""
+
+
+def import_preview_rows(
+    source: CsvSource, mapping: dict[int, str], limit: int
+) -> list[PreviewRow]:
+    """The first rows, each judged as the import will judge it with `mapping`.
+
+    A mapping the import would refuse (no address column…) judges nothing:
+    the form says what to fix.
+    """
+    records = source.preview_records(limit)
+    try:
+        judged = judge_rows(make_plan(source, mapping, "any"), records)
+    except CsvError:
+        judged = {}
+    width = source.width
+    rows = []
+    for line, cells, _code in records:
+        found = judged.get(line)
+        problem = None
+        if found is not None:
+            error, warned = found
+            outcome = storage.WARNED if warned else storage.REJECTED
+            problem = storage.Problem(line, error.code, error.raw, outcome)
+        rows.append(PreviewRow(line, (cells + [""] * width)[:width], problem))
+    return rows
 
 
 def audience_imports(*, audience: Audience, limit: int = 10) -> QuerySet:

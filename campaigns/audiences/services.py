@@ -255,7 +255,7 @@ def _parse(
             mapping = {int(i): f for i, f in recipient_import.mapping.items()}
             for batch in _batches(source, mapping, workers):
                 spool.write(batch.rows)
-                report.add([*batch.errors, *batch.warnings])
+                report.add(batch.errors, batch.warnings)
                 _record_batch(recipient_import, batch)
                 if progress:
                     progress(recipient_import)
@@ -267,19 +267,27 @@ def _batches(
     source: CsvSource, mapping: dict[int, str], workers: int
 ) -> Iterator[Batch]:
     """Batches from a process pool, or in this process if no pool can start."""
-    batches = iter_batches(source, mapping=mapping, required="any", workers=workers)
+    options: dict[str, Any] = {"mapping": mapping, "required": "any", "plain": True}
+    batches = iter_batches(source, workers=workers, **options)
     try:
         first = next(batches, None)
     except (OSError, BrokenProcessPool):
         logger.warning("no process pool for the import: parsing in-process")
-        batches = iter_batches(source, mapping=mapping, required="any", workers=1)
+        batches = iter_batches(source, workers=1, **options)
         first = next(batches, None)
     if first is not None:
         yield first
         yield from batches
 
 
-_PROGRESS_FIELDS = ["rows_read", "invalid", "warnings", "bytes_read", "heartbeat_at"]
+_PROGRESS_FIELDS = [
+    "rows_read",
+    "invalid",
+    "warnings",
+    "empty_lines",
+    "bytes_read",
+    "heartbeat_at",
+]
 
 
 def _record_batch(recipient_import: RecipientImport, batch: Batch) -> None:
@@ -292,6 +300,7 @@ def _record_batch(recipient_import: RecipientImport, batch: Batch) -> None:
     imp.rows_read += len(batch.rows) + len(batch.errors)
     imp.invalid += len(batch.errors)
     imp.warnings += len(batch.warnings)
+    imp.empty_lines += batch.blank
     imp.bytes_read = batch.bytes_read
     imp.heartbeat_at = timezone.now()
     saved = RecipientImport.objects.filter(pk=imp.pk, cancel_requested=False).update(
@@ -338,7 +347,7 @@ def _merge(
                 raise ImportCancelled
         counts = merger.counts
         imp.created, imp.duplicates = counts.created, counts.duplicates
-        imp.updated, imp.unsubscribed = len(counts.updated_ids), counts.unsubscribed
+        imp.updated, imp.unsubscribed = counts.updated, counts.unsubscribed
         imp.status, imp.phase, imp.finished_at = ImportStatus.DONE, "", timezone.now()
         imp.save(update_fields=_RESULT_FIELDS)
         _audit_import(imp)

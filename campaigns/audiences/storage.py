@@ -12,9 +12,9 @@ import csv
 import marshal
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.conf import settings
 
@@ -50,8 +50,26 @@ def remove(path: str | Path) -> None:
         Path(path).unlink(missing_ok=True)
 
 
+REJECTED, WARNED = "rejected", "warning"
+
+
+class Problem(NamedTuple):
+    """One line of the report: a rejected row, or a row imported with a warning
+    (an optional address dropped)."""
+
+    line: int
+    code: str
+    raw: str
+    outcome: str = REJECTED
+
+    @property
+    def warning(self) -> bool:
+        return self.outcome == WARNED
+
+
 class ErrorReport:
-    """Rejected rows and warnings, appended batch by batch (line, code, content).
+    """Rejected rows and warnings, appended batch by batch, in file order
+    (line, code, content, outcome).
 
     Codes, not messages, are stored: the download translates them into the
     language of whoever downloads the report.
@@ -62,20 +80,25 @@ class ErrorReport:
         self._file = path.open("w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
 
-    def add(self, problems: Iterable[RowError]) -> None:
+    def add(self, rejected: Iterable[RowError], warned: Iterable[RowError]) -> None:
+        problems = [(*e, REJECTED) for e in rejected]
+        problems += [(*w, WARNED) for w in warned]
         self._writer.writerows(sorted(problems))
 
     def close(self) -> None:
         self._file.close()
 
 
-def read_error_report(path: Path) -> Iterator[RowError]:
-    """The stored problems, in file order; nothing if there is no report."""
+def read_error_report(path: Path) -> Iterator[Problem]:
+    """The stored problems, in file order; nothing if there is no report.
+
+    Reports written before the outcome column count every line as rejected.
+    """
     if not path.exists():
         return
     with path.open(encoding="utf-8", newline="") as handle:
-        for line, code, raw in csv.reader(handle):
-            yield RowError(int(line), code, raw)
+        for line, code, raw, *outcome in csv.reader(handle):
+            yield Problem(int(line), code, raw, *outcome[:1])
 
 
 class Spool:
@@ -89,8 +112,9 @@ class Spool:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="import-spool-")  # noqa: SIM115
         self.batches = 0
 
-    def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        data = marshal.dumps([tuple(row) for row in rows])
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Plain tuples of plain values (`iter_batches(plain=True)`)."""
+        data = marshal.dumps(rows)  # type: ignore[arg-type]  # a list at run time
         self._file.write(len(data).to_bytes(8, "little"))
         self._file.write(data)
         self.batches += 1

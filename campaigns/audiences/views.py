@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -24,12 +25,11 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Audience, ImportStatus, RecipientImport
 from partnerhub import search as partnerhub_search
 from partnerhub.csvio import CsvError
-from partnerhub.csvio.errors import ERROR_REPORT_HEADER, message_for
-from partnerhub.csvio.export import error_rows
+from partnerhub.csvio.errors import message_for
 from partnerhub.pages import csv_download, delimiter_from, page_context
 from partnerhub.paging import page_of
 
-from . import selectors, services, storage
+from . import report, selectors, services, storage
 from .forms import MappingForm, UploadForm
 
 VIEW = "campaigns.view_recipient"
@@ -166,15 +166,15 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("audiences:import_progress", pk=imp.pk)
     try:
         handle, source = services.open_source(imp)
-        with handle:
-            headers, rows = source.headers, source.preview(PREVIEW_ROWS)
+        handle.close()  # the header and the preview rows are read already
     except (CsvError, OSError):
         services.recipient_import_cancel(recipient_import=imp)
         messages.error(request, _("The uploaded file is no longer readable."))
         return redirect("audiences:import", pk=imp.audience_id)
     mapping = {int(i): f for i, f in imp.mapping.items()}
-    form = MappingForm(request.POST or None, headers=headers, mapping=mapping)
-    if request.method == "POST" and form.is_valid():
+    form = MappingForm(request.POST or None, headers=source.headers, mapping=mapping)
+    start = "check" not in request.POST  # "Check the rows again" only re-judges
+    if request.method == "POST" and form.is_valid() and start:
         try:
             services.recipient_import_start(
                 recipient_import=imp,
@@ -185,14 +185,18 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return redirect("audiences:import_progress", pk=imp.pk)
-    width = len(headers)
+    if form.is_bound and form.is_valid():
+        mapping = form.mapping()  # judge the rows as the user mapped them
+    rows = selectors.import_preview_rows(source, mapping, PREVIEW_ROWS)
     context = page_context(
         request,
         title=_("Check the columns"),
         imp=imp,
         audience=imp.audience,
         form=form,
-        rows=[(row + [""] * width)[:width] for row in rows],
+        rows=rows,
+        rejected=sum(row.rejected for row in rows),
+        encoding_name=report.encoding_name(imp.encoding),
         delimiter_name=DELIMITER_NAMES.get(imp.delimiter, imp.delimiter),
     )
     return render(request, "audiences/import_preview.html", context)
@@ -201,6 +205,8 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(IMPORT, raise_exception=True)
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     imp = _import(request, pk)
+    if imp.is_finished:  # nothing left to watch
+        return redirect("audiences:import_result", pk=imp.pk)
     progress = selectors.import_progress(recipient_import=imp)
     context = page_context(
         request,
@@ -216,6 +222,10 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def import_status(request: HttpRequest, pk: int) -> JsonResponse:
     imp = _import(request, pk)
     data = selectors.import_progress(recipient_import=imp).as_json()
+    data["shown"] = {
+        name: number_format(value, force_grouping=True)
+        for name, value in data["counts"].items()
+    }
     data["result_url"] = reverse("audiences:import_result", args=[imp.pk])
     return JsonResponse(data)
 
@@ -240,12 +250,15 @@ def import_result(request: HttpRequest, pk: int) -> HttpResponse:
     imp = _import(request, pk)
     if not imp.is_finished:
         return redirect("audiences:import_progress", pk=imp.pk)
+    summary = selectors.import_report(recipient_import=imp)
     context = page_context(
         request,
         title=_("Import result"),
         imp=imp,
         audience=imp.audience,
         failure=_failure_message(imp),
+        report=summary,
+        problems=report.shown(summary.problems),
     )
     return render(request, "audiences/import_result.html", context)
 
@@ -265,8 +278,8 @@ def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     imp = _import(request, pk)
     problems = selectors.import_errors(recipient_import=imp)
     return csv_download(
-        error_rows(problems),
-        header=[str(label) for label in ERROR_REPORT_HEADER],
+        report.report_rows(problems),
+        header=report.report_header(),
         filename=f"import-{imp.pk}-errors.csv",
         delimiter=delimiter_from(request),
     )

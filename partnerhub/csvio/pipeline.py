@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain, repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from partnerhub.csvio import errors
 from partnerhub.csvio.chunks import Chunk, count_breaks
@@ -140,8 +140,12 @@ def iter_batches(
     workers: int = 2,
     region: str = DEFAULT_REGION,
     start_method: str = "forkserver",
+    plain: bool = False,
 ) -> Iterator[Batch]:
     """Batches of about `batch_size` rows, in file order.
+
+    `plain=True` gives rows as plain tuples (same fields, same order as
+    `ParsedRow`): cheaper to build, and `marshal` can store them as they are.
 
     Raises `CsvError` up front for an unusable mapping; afterwards every
     problem is a `RowError` in a batch. A file of one chunk, or `workers <= 1`,
@@ -155,13 +159,17 @@ def iter_batches(
     if workers <= 1 or len(head) < 2:
         for chunk in chain(head, chunks):
             result = process_chunk(plan, chunk.data, chunk.start_line, chunk.unclosed)
-            yield _unpack(result, _position(chunk))
+            yield _unpack(result, _position(chunk), plain)
         return
-    yield from _parallel(plan, chain(head, chunks), workers, start_method)
+    yield from _parallel(plan, chain(head, chunks), workers, start_method, plain)
 
 
 def _parallel(
-    plan: Plan, chunks: Iterable[Chunk], workers: int, start_method: str
+    plan: Plan,
+    chunks: Iterable[Chunk],
+    workers: int,
+    start_method: str,
+    plain: bool = False,
 ) -> Iterator[Batch]:
     """Run chunks on a process pool, two in flight per worker, yielding in order."""
     context = multiprocessing.get_context(start_method)
@@ -177,13 +185,34 @@ def _parallel(
                 pending.append((_position(chunk), future))
                 if len(pending) >= 2 * workers:
                     done, future = pending.popleft()
-                    yield _unpack(future.result(), done)
+                    yield _unpack(future.result(), done, plain)
             while pending:
                 done, future = pending.popleft()
-                yield _unpack(future.result(), done)
+                yield _unpack(future.result(), done, plain)
         finally:
             for _chunk, future in pending:
                 future.cancel()
+
+
+def judge_rows(
+    plan: Plan, records: Iterable[tuple[int, list[str], str | None]]
+) -> dict[int, tuple[RowError, bool]]:
+    """What the import will say of these rows: {line: (problem, is_warning)}.
+
+    The same checks as the import itself, for the preview: a line absent from
+    the answer is imported as it is (or skipped, if blank).
+    """
+    records = list(records)
+    out = _Collector(plan)
+    codes = {line: code for line, _cells, code in records if code}
+    out.run([r[0] for r in records], [list(r[1]) for r in records], codes)
+    judged = {
+        line: (RowError(line, code, raw), True) for line, code, raw in out.warnings
+    }
+    judged.update(
+        {line: (RowError(line, code, raw), False) for line, code, raw in out.errors}
+    )
+    return judged
 
 
 def _position(chunk: Chunk) -> tuple[int, int]:
@@ -194,7 +223,9 @@ def _position(chunk: Chunk) -> tuple[int, int]:
     return chunk.start_line + breaks - 1, chunk.end_offset
 
 
-def _unpack(result: tuple[Any, ...], position: tuple[int, int]) -> Batch:
+def _unpack(
+    result: tuple[Any, ...], position: tuple[int, int], plain: bool = False
+) -> Batch:
     """Rebuild rows from a worker's NUL-joined columns."""
     lines, columns, attributes, names, errs, warns, blank = result
     rows: list[ParsedRow] = []
@@ -214,8 +245,10 @@ def _unpack(result: tuple[Any, ...], position: tuple[int, int]) -> Batch:
             extras,
             strict=True,
         )
-        # tuple.__new__ in C: twice as fast as calling the NamedTuple class.
-        rows = list(map(tuple.__new__, repeat(ParsedRow), columns))
+        if plain:  # the same fields, as zip builds them
+            rows = cast(list[ParsedRow], list(columns))
+        else:  # tuple.__new__ in C: twice as fast as calling the NamedTuple class
+            rows = list(map(tuple.__new__, repeat(ParsedRow), columns))
     return Batch(
         rows=rows,
         errors=[RowError(*e) for e in errs],
@@ -276,6 +309,8 @@ class _Collector:
         accepted = self.lines
         email_of, phone_of = normalize_email, normalize_phone
         has_control = has_control_characters
+        # Built once, not per row: most files have no attribute column at all.
+        extras = list(zip(self.plan.attributes, self.attributes, strict=True))
         for line, cells in zip(lines, rows, strict=True):
             if len(cells) != width or (codes and line in codes):
                 self._slow(line, cells, codes.get(line))
@@ -300,9 +335,7 @@ class _Collector:
             phones.append(phone or "")
             firsts.append(cells[fi].strip())
             lasts.append(cells[li].strip())
-            for (index, _name), values in zip(
-                self.plan.attributes, self.attributes, strict=True
-            ):
+            for (index, _name), values in extras:
                 values.append(cells[index].strip())
 
     def _slow(self, line: int, cells: list[str], code: str | None) -> None:

@@ -73,6 +73,7 @@ class CsvSource:
         self.newline = b"\n"
         self.record_bytes = 64
         self._preview: list[list[str]] = []
+        self._preview_records: list[tuple[int, list[str], str | None]] = []
 
     @property
     def width(self) -> int:
@@ -82,6 +83,15 @@ class CsvSource:
     def preview(self, rows: int = 10) -> list[list[str]]:
         """The first data rows as parsed (ragged rows stay ragged)."""
         return [list(row) for row in self._preview[:rows]]
+
+    def preview_records(
+        self, rows: int = 10
+    ) -> list[tuple[int, list[str], str | None]]:
+        """The first data rows with their line number and parse problem code."""
+        return [
+            (line, list(cells), code)
+            for line, cells, code in self._preview_records[:rows]
+        ]
 
     def iter_blocks(self) -> Iterator[bytes]:
         """The content after any BOM, in `working_encoding`, in 1 MiB blocks."""
@@ -269,7 +279,8 @@ def _read_header(source: CsvSource, sample: bytes, eof: bool) -> None:
         raise CsvError(errors.MISSING_HEADER)
     source.data_line = following[0][0] if following else count_breaks(sample) + 1
     source.data_offset = _offset_of_line(sample, source.data_line)
-    source._preview = [cells for _l, cells, _c in following if _filled(cells)]
+    source._preview_records = [r for r in following if _filled(r[1])]
+    source._preview = [cells for _l, cells, _c in source._preview_records]
     if eof and not source._preview:
         raise CsvError(errors.NO_DATA_ROWS)
     spread = len(sample) - source.data_offset

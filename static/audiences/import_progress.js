@@ -1,4 +1,5 @@
-// Polls the import status every second and moves the progress bar (no reload).
+// Polls the import status every second, moves the progress bar, and opens the
+// result page as soon as the import has ended.
 (function () {
   "use strict";
   const box = document.getElementById("import-progress");
@@ -12,8 +13,8 @@
     bar.textContent = data.percent + " %";
     text("import-percent", data.percent);
     text("import-status", data.status_label);
-    text("import-rows", data.counts.rows_read);
-    text("import-invalid", data.counts.invalid);
+    text("import-rows", data.shown.rows_read);
+    text("import-invalid", data.shown.invalid);
     phase.textContent = data.finished ? "" : (phase.dataset[data.phase] || "");
     if (data.finished) {
       document.getElementById("cancel-form").hidden = true;
@@ -28,7 +29,11 @@
       if (response.ok) {
         const data = await response.json();
         show(data);
-        if (data.finished) return;
+        if (data.finished) {
+          // The import ended: move on to its result (the link stays for no-JS).
+          window.location.assign(data.result_url);
+          return;
+        }
       }
     } catch (error) { /* network hiccup: try again */ }
     window.setTimeout(poll, 1000);

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
-from campaigns.audiences import selectors, services
+from campaigns.audiences import report, selectors, services
 from campaigns.models import Audience, ImportMode, ImportStatus, RecipientImport
-from partnerhub.csvio.export import DELIMITERS, iter_error_csv
+from partnerhub.csvio.export import DELIMITERS, iter_csv
 
 
 class Command(BaseCommand):
@@ -73,15 +73,17 @@ class Command(BaseCommand):
 
     def _summary(self, done: RecipientImport, errors_path: Path | None) -> None:
         self.stdout.write(
-            f"Import {done.status}: {done.rows_read} rows read, "
-            f"{done.created} created, {done.updated} updated, {done.duplicates} "
-            f"duplicates, {done.invalid} invalid, {done.warnings} warnings, "
-            f"{done.unsubscribed} unsubscribed."
+            f"Import {done.status}: {done.rows_read} rows read = "
+            f"{done.created} created + {done.updated} updated + {done.duplicates} "
+            f"duplicates + {done.invalid} invalid (rejected); {done.warnings} "
+            f"imported with a warning, {done.unsubscribed} unsubscribed, "
+            f"{done.empty_lines} empty lines skipped."
         )
         if errors_path and (done.invalid or done.warnings):
             with errors_path.open("wb") as out:
-                for chunk in iter_error_csv(
-                    selectors.import_errors(recipient_import=done)
+                for chunk in iter_csv(
+                    report.report_rows(selectors.import_errors(recipient_import=done)),
+                    header=report.report_header(),
                 ):
                     out.write(chunk)
             self.stdout.write(
