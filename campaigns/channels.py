@@ -8,10 +8,12 @@ SMS Partner can (statuses by tag), Mail and Voice Partner cannot.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from html import escape
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from partnerhub.providers import errors
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from partnerhub.providers.voicepartner import VoiceSendResult
 
     from .models import Campaign
+
+
+_MARKUP = re.compile(r"[<>&\"']")  # characters HTML would read as markup
 
 
 class _MailContent(TypedDict):
@@ -126,15 +131,28 @@ class EmailAdapter:
     def _content(self, merge: Merge | None = None) -> _MailContent:
         """Merge values travel as `variables` (one set per request, lower-case
         names: `firstname` fills `#FIRSTNAME#`); the subject is filled here, as
-        the provider documents its placeholders for the body only."""
+        the provider documents its placeholders for the body only.
+
+        The provider pastes `variables` into the HTML as they are (nothing says it
+        escapes them), so a value carrying markup (`<`, `&`…, from an imported
+        file) would become markup in the email. Such a group's bodies are filled
+        here instead, the HTML with the value escaped, and no `variables` sent.
+        """
         c = self.campaign
+        html_body, text, variables = c.html, c.text or None, None
+        if merge and any(_MARKUP.search(value) for value in merge.values()):
+            escaped = {key: escape(value) for key, value in merge.items()}
+            html_body = render(c.html, escaped)
+            text = render(c.text, merge) or None
+        elif merge:
+            variables = {key.lower(): value for key, value in merge.items()}
         return {
             "subject": render(c.subject, merge or {}),
-            "html": c.html,
-            "text": c.text or None,
+            "html": html_body,
+            "text": text,
             "sender_email": c.sender or None,
             "sender_name": c.sender_name or None,
-            "variables": {k.lower(): v for k, v in merge.items()} if merge else None,
+            "variables": variables,
             "reply_to": MailRecipient(c.reply_to, c.reply_to_name or None)
             if c.reply_to
             else None,

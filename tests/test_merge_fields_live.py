@@ -165,3 +165,29 @@ def test_faults_on_a_personalised_campaign_never_send_twice_nor_the_wrong_text(
     )
     assert accepted <= set(received) <= accepted | unknown
     assert campaign.deliveries.filter(status=DeliveryStatus.PENDING).count() == 0
+
+
+def test_a_value_carrying_markup_is_escaped_in_the_html_not_sent_as_variables(
+    sandbox,
+):
+    """The provider pastes `variables` into the HTML as they are: an imported
+    first name holding markup must reach the email as text, not as markup."""
+    audience = AudienceFactory()
+    RecipientFactory(audience=audience, first_name="<b>Zoé</b> & Cie")
+    RecipientFactory(audience=audience, first_name="Hugo")
+    campaign = CampaignFactory(
+        audience=audience,
+        subject="Bonjour #FIRSTNAME#",
+        html="<p>Bonjour #FIRSTNAME#</p><a href='#UNSUBSCRIBE_LINK#'>x</a>",
+        merge_fallbacks={"FIRSTNAME": "ami"},
+    )
+    services.campaign_send(campaign=campaign)
+    assert dispatch.dispatch(campaign.pk).status == CampaignStatus.SENT
+    bodies = [r["body"] for r in sandbox.requests(provider="mail", path="/send")]
+    marked = next(b for b in bodies if "Zoé" in b["subject"])
+    assert "<p>Bonjour &lt;b&gt;Zoé&lt;/b&gt; &amp; Cie</p>" in marked["htmlContent"]
+    assert not marked.get("variables")
+    assert marked["subject"] == "Bonjour <b>Zoé</b> & Cie"  # a subject is text
+    plain = next(b for b in bodies if "Hugo" in b["subject"])
+    assert plain["variables"] == {"firstname": "Hugo"}
+    assert "#FIRSTNAME#" in plain["htmlContent"]
