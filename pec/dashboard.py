@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from partnerhub import formatting
 from partnerhub.dashboard import Card, QuickAction, register, register_actions
 
 from . import selectors
@@ -48,14 +49,17 @@ def mailbox_cards(user: Any) -> list[Card]:
         cards.append(
             Card(
                 title=_("PEC · %s") % box.label,
-                value=str(sends.count()),
+                value=formatting.count(sends.count()),
                 detail=_("PEC sent from %s") % box.username,
                 url=reverse("pec:mailbox", args=[box.pk]),
                 tone=tone,
                 rows=[
-                    (_("Awaiting receipts"), str(waiting)),
-                    (_("Needing attention"), str(problems)),
-                    (_("Quota used"), "—" if ratio is None else f"{ratio:.0%}"),
+                    (_("Awaiting receipts"), formatting.count(waiting)),
+                    (_("Needing attention"), formatting.count(problems)),
+                    (
+                        _("Quota used"),
+                        formatting.percent(None if ratio is None else ratio * 100, 0),
+                    ),
                 ],
             )
         )

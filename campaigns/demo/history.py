@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from partnerhub.audit import Action, AuditEntry, record
 from unsubscribes.models import Source, Unsubscribe
@@ -48,8 +49,9 @@ SMS_FAILURES = (
     "Numéro inexistant ou plus attribué.",
     "Téléphone éteint ou hors réseau pendant 48 heures.",
 )
-HARD_BOUNCE = "Rejet définitif (statut du fournisseur : Bounced)."
-STOP_REASON = "Désinscrit chez le fournisseur (STOP)."
+# Unsubscribe reasons: stored in English, translated where they are shown.
+HARD_BOUNCE = gettext_noop("Hard bounce (provider status: Bounced).")
+STOP_REASON = gettext_noop("Unsubscribed at the provider (STOP).")
 
 
 @dataclass
