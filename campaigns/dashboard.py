@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from partnerhub import formatting
-
 from partnerhub.dashboard import (
     Card,
     Panel,

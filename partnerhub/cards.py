@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import formatting
-
 from .accounts import charts, selectors
 from .dashboard import Card, register
 from .models import ProviderAccount
