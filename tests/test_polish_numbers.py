@@ -109,3 +109,29 @@ def test_audience_exports_say_what_they_are_for(role_client, language, labels):
     html = page.content.decode()
     assert all(label in html for label in labels)
     assert "(;)" not in html
+
+
+@pytest.mark.parametrize(
+    ("unit", "language", "shown"),
+    [
+        ("EUR", "fr", "70,47\u00a0€"),
+        ("EUR", "en", "70.47\u00a0€"),
+        ("emails", "fr", "1\u00a0700\u00a0e-mails"),
+    ],
+)
+def test_audit_cost_carries_its_unit(role_client, unit, language, shown) -> None:
+    from partnerhub.audit import Action, record
+
+    cost = "70.470" if unit == "EUR" else "1700"
+    record(
+        action=Action.CAMPAIGN_SENT,
+        target=CampaignFactory(),
+        details={"recipients": 3, "cost": cost, "unit": unit},
+    )
+    page = role_client("Admins").get(
+        reverse("audit:list"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    details = page.content.decode().split('class="au-details">', 1)[1]
+    details = details.split("</dl>", 1)[0]
+    assert f"<dd>{shown}</dd>" in details
+    assert "<dt>unit</dt>" not in details

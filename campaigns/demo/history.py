@@ -34,7 +34,7 @@ from ..models import (
     DeliveryStatus,
     DispatchBatch,
 )
-from ..services import account_unit_price
+from ..services import account_unit, account_unit_price
 
 BATCH_SIZE = 500
 PARIS = ZoneInfo("Europe/Paris")
@@ -102,7 +102,11 @@ def sent(past: Past, *, context: Context, rng: random.Random) -> Campaign:
         estimated_cost=unit_cost * handed,
         settled_at=at + timedelta(hours=30),
     )
-    details = {"recipients": handed, "cost": str(unit_cost * handed)}
+    details = {
+        "recipients": handed,
+        "cost": str(unit_cost * handed),
+        "unit": account_unit(account=row.account),
+    }
     audit(Action.CAMPAIGN_SENT, row, context.author, at, details)
     return row
 
