@@ -58,7 +58,7 @@ def mailbox_cards(user: Any) -> list[Card]:
                     (_("Needing attention"), formatting.count(problems)),
                     (
                         _("Quota used"),
-                        formatting.percent(None if ratio is None else ratio * 100, 0),
+                        formatting.percent(None if ratio is None else ratio * 100),
                     ),
                 ],
             )

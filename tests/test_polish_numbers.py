@@ -54,11 +54,11 @@ def test_in_flight_card_says_each_state_with_plurals() -> None:
         assert campaign_cards(UserFactory())[0].detail == "1 sending, 0 scheduled"
 
 
-@pytest.mark.parametrize(("language", "shown"), [("en", "42%"), ("fr", "42\u00a0%")])
+@pytest.mark.parametrize(("language", "shown"), [("en", "0.2%"), ("fr", "0,2\u00a0%")])
 def test_pec_card_quota_is_a_localised_percent(language: str, shown: str) -> None:
     user = UserFactory(is_superuser=True)
     box = mailbox(operators=[user])
-    box.quota_usage, box.quota_limit = 420, 1000
+    box.quota_usage, box.quota_limit = 2078, 1048576  # as the gauge: 0,2 %, not 0 %
     box.save()
     with translation.override(language):
         rows = dict(mailbox_cards(user)[0].rows)
