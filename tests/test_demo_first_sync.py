@@ -12,7 +12,7 @@ from partnerhub import demo_data
 from partnerhub.accounts import demo
 from partnerhub.sandbox.server import build_server
 from partnerhub.sandbox.state import SandboxConfig
-from unsubscribes.demo_lists import share_with_providers
+from unsubscribes.demo import share_with_providers
 from unsubscribes.models import Channel, Unsubscribe
 from unsubscribes.sync import unsubscribes_sync
 

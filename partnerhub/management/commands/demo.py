@@ -130,13 +130,11 @@ class Command(BaseCommand):
     def _share_lists_with_sandbox(self) -> None:
         """The sandbox starts with empty lists: give it the demo's unsubscribes
         before the worker's first sync, so that sync finds both sides agreeing."""
-        from unsubscribes.demo_lists import share_with_providers
-
         host, port = settings.SANDBOX_HOST, settings.SANDBOX_PORT
         deadline = time.monotonic() + SANDBOX_START_SECONDS
         while not _listening(host, port) and time.monotonic() < deadline:
             time.sleep(0.2)
-        share_with_providers()
+        demo_data.on_sandbox_start()
 
     def _stop_all(self, processes: dict[str, subprocess.Popen]) -> None:
         for process in processes.values():

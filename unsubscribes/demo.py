@@ -3,9 +3,9 @@
 The sandbox keeps its lists in memory and starts empty, while the demo history
 marks its unsubscribes as synced with the providers. Without this, the first
 sync would push every one of them again and count each as a conflict ("73
-pushed · 73 conflicts"). `manage.py demo` calls `share_with_providers()` once
-the sandbox listens and before the worker's first sync, through the same list
-calls the sync uses; each row keeps the id the provider gave it.
+pushed · 73 conflicts"). `manage.py demo` calls `on_sandbox_start()` once the
+sandbox listens and before the worker's first sync; it uses the same list calls
+as the sync, and each row keeps the id the provider gave it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ def share_with_providers() -> int:
         except errors.ProviderError as exc:  # the demo still starts; sync reports it
             logger.warning("Demo lists not shared with %s: %s", channel, exc)
     return added
+
+
+def on_sandbox_start() -> None:
+    share_with_providers()
 
 
 def _share(channel: str, provider: ProviderList) -> int:
