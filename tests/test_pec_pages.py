@@ -105,6 +105,10 @@ def test_compose_confirm_send_then_timeline(
     assert timeline.index(">Acceptance<") < timeline.index(">Delivery<")
     assert "12 h warning" in page and "Final at 24 h" in page
     assert "proof of sending" in page and "not proof that it was read" in page
+    french = client.get(f"/pec/sends/{send.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+    french_page = french.content.decode()  # French typography: "Acceptée :"
+    assert "Acceptée\u00a0:" in french_page
+    assert "2 PEC envoyées" in french_page and "Définitif à 24 h\u00a0:" in french_page
 
 
 def test_discarding_a_draft_sends_nothing(client, box, pec_live) -> None:
