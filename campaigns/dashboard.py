@@ -8,7 +8,9 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
+from partnerhub import formatting
 from partnerhub.dashboard import (
     Card,
     Panel,
@@ -94,8 +96,8 @@ def campaign_cards(user: Any) -> list[Card]:
     return [
         Card(
             title=_("Campaigns in flight"),
-            value=str(in_flight),
-            detail=_("%(sending)s sending, %(scheduled)s scheduled") % counts
+            value=formatting.count(in_flight),
+            detail=_in_flight_detail(counts)
             if in_flight
             else _("No campaign is sending or scheduled."),
             url=url,
@@ -103,9 +105,20 @@ def campaign_cards(user: Any) -> list[Card]:
         ),
         Card(
             title=_("Failed campaigns"),
-            value=str(counts["failed"]),
+            value=formatting.count(counts["failed"]),
             detail=_("See the reason on each campaign.") if counts["failed"] else "",
             url=url + "?status=failed",
             tone="danger" if counts["failed"] else "neutral",
         ),
     ]
+
+
+def _in_flight_detail(counts: dict[str, int]) -> str:
+    """ "2 sending, 1 scheduled" with the campaign states' own words."""
+    sending = ngettext("%(n)s sending", "%(n)s sending", counts["sending"]) % {
+        "n": formatting.count(counts["sending"])
+    }
+    scheduled = ngettext("%(n)s scheduled", "%(n)s scheduled", counts["scheduled"]) % {
+        "n": formatting.count(counts["scheduled"])
+    }
+    return f"{sending}, {scheduled}"

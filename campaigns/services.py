@@ -531,7 +531,11 @@ def _queue(
     campaign.full_clean()
     campaign.save()
     action = Action.CAMPAIGN_SENT if now else Action.CAMPAIGN_SCHEDULED
-    details = {"recipients": estimate.recipients, "cost": str(estimate.cost)}
+    details = {
+        "recipients": estimate.recipients,
+        "cost": str(estimate.cost),
+        "unit": estimate.unit,  # the audit trail shows "70,47 €" or "700 e-mails"
+    }
     if not now:
         details.update(scheduled_at=when.isoformat(), deferred=deferred)
     record(action=action, actor=actor, target=campaign, details=details)

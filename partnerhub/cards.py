@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from . import formatting
 from .accounts import charts, selectors
 from .dashboard import Card, register
 from .models import ProviderAccount
@@ -33,7 +35,7 @@ def credit_cards(user: Any) -> list[Card]:
     return [
         Card(
             title=_("Credits"),
-            value=str(len(low)) + " " + _("low") if low else _("OK"),
+            value=_low_value(len(low)) if low else _("OK"),
             detail=detail,
             url=url,
             tone="warning" if low else "ok",
@@ -67,3 +69,7 @@ def _trends(accounts: list[ProviderAccount]) -> SafeString:
             "", '<div class="ph-card-trend"><span>{}</span>{}</div>', items
         ),
     )
+
+
+def _low_value(low: int) -> str:
+    return ngettext("%(n)s low", "%(n)s low", low) % {"n": formatting.count(low)}

@@ -49,17 +49,30 @@ def ensure_demo_data() -> None:
         seed()
 
 
-def _seeders() -> list:
-    from django.apps import apps
-    from django.utils.module_loading import module_has_submodule
+def on_sandbox_start() -> None:
+    """What the apps' demos put in the sandbox once it listens (it starts empty
+    on every run): the `on_sandbox_start()` of each app's `demo` module."""
+    for module in _demo_modules():
+        hook = getattr(module, "on_sandbox_start", None)
+        if hook is not None:
+            hook()
 
+
+def _seeders() -> list:
     from .accounts import demo as accounts_demo
 
     seeders = [accounts_demo.seed]
-    for config in apps.get_app_configs():
-        if config.name.startswith(("campaigns", "unsubscribes", "pec")) and (
-            module_has_submodule(config.module, "demo")
-        ):
-            module = __import__(f"{config.name}.demo", fromlist=["seed"])
-            seeders.append(module.seed)
+    seeders += [m.seed for m in _demo_modules() if hasattr(m, "seed")]
     return seeders
+
+
+def _demo_modules() -> list:
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    return [
+        __import__(f"{config.name}.demo", fromlist=["seed"])
+        for config in apps.get_app_configs()
+        if config.name.startswith(("campaigns", "unsubscribes", "pec"))
+        and module_has_submodule(config.module, "demo")
+    ]

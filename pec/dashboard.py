@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from partnerhub import formatting
 from partnerhub.dashboard import Card, QuickAction, register, register_actions
 from partnerhub.paging import COUNT_CAP, capped_count
 
@@ -21,8 +21,8 @@ def sent_figure(sends: QuerySet[PecSend]) -> str:
     would cost a full count on every home page view)."""
     found = capped_count(sends)
     if found <= COUNT_CAP:
-        return number_format(found, force_grouping=True)
-    return _("more than %s") % number_format(COUNT_CAP, force_grouping=True)
+        return formatting.count(found)
+    return _("more than %s") % formatting.count(COUNT_CAP)
 
 
 def in_states(sends: QuerySet[PecSend], *states: str) -> int:
@@ -67,9 +67,12 @@ def mailbox_cards(user: Any) -> list[Card]:
                 url=reverse("pec:mailbox", args=[box.pk]),
                 tone=tone,
                 rows=[
-                    (_("Awaiting receipts"), str(waiting)),
-                    (_("Needing attention"), str(problems)),
-                    (_("Quota used"), "—" if ratio is None else f"{ratio:.0%}"),
+                    (_("Awaiting receipts"), formatting.count(waiting)),
+                    (_("Needing attention"), formatting.count(problems)),
+                    (
+                        _("Quota used"),
+                        formatting.percent(None if ratio is None else ratio * 100),
+                    ),
                 ],
             )
         )

@@ -10,8 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from tests.factories import UserFactory
+
+
+def _readers_take_no_table_locks(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """The test database on SQLite is in memory with a shared cache, so the live
+    server's threads and the test share it through table locks: a page polling an
+    import's progress could make the import's next write fail at once with
+    "database table is locked" (SQLITE_LOCKED has no busy wait). Production SQLite
+    is a file in WAL mode, where readers never block the writer; uncommitted reads
+    give the shared cache that same behaviour."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+
+connection_created.connect(_readers_take_no_table_locks)
 
 pytest_plugins = ["tests.sandbox_fixture"]
 

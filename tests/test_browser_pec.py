@@ -47,7 +47,7 @@ def test_pec_operator_walk(page, live_server, pec_live, screenshot, tmp_path) ->
 
     page.click("text=Review before sending")
     page.wait_for_selector("text=Confirm and send")
-    assert "0.10 €" in page.inner_text(".pec-facts")
+    assert "0.10\xa0€" in page.inner_text(".pec-facts")
     screenshot("pec-confirm")
     page.click("text=Confirm and send")
     page.wait_for_selector("text=The PEC is on its way")
@@ -76,7 +76,7 @@ def test_pec_operator_walk(page, live_server, pec_live, screenshot, tmp_path) ->
     screenshot("pec-inbox")
     page.fill("#id_q", "Ferramenta")
     page.click(".pec-search button[type=submit]")
-    page.wait_for_selector("text=1 message · page 1 of 1")
+    page.wait_for_selector("p.pec-count:text-is('1 message')")
     page.click(".pec-table a")
     page.wait_for_selector("iframe.pec-message-body")
     frame = page.frame_locator("iframe.pec-message-body")

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from partnerhub import formatting
 from partnerhub.dashboard import Card, register
 
 from . import selectors
@@ -27,10 +28,13 @@ def unsubscribe_cards(user: Any) -> list[Card]:
     return [
         Card(
             title=_("Unsubscribed"),
-            value=str(counts["email"] + counts["sms"]),
+            value=formatting.count(counts["email"] + counts["sms"]),
             detail=detail,
             url=reverse("unsubscribes:list"),
             tone=tone,
-            rows=[(_("Email"), str(counts["email"])), (_("SMS"), str(counts["sms"]))],
+            rows=[
+                (_("Email"), formatting.count(counts["email"])),
+                (_("SMS"), formatting.count(counts["sms"])),
+            ],
         )
     ]

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_noop
 
 from partnerhub.audit import Action
 from partnerhub.services import accounts_ensure_main
@@ -36,10 +37,11 @@ from .campaigns import (
     SCHEDULED,
 )
 
+# Stored in English, translated where they are shown (as HARD_BOUNCE, STOP_REASON).
 MANUAL_REASONS = (
-    "Demande par téléphone au service client.",
-    "Demande reçue par courrier.",
-    "Ne souhaite plus être contacté (échange en boutique).",
+    gettext_noop("Asked by phone to customer service."),
+    gettext_noop("Asked by post."),
+    gettext_noop("No longer wants to be contacted (said in store)."),
     "",
 )
 

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from partnerhub.audit import Action, AuditEntry, record
 from unsubscribes.models import Source, Unsubscribe
@@ -33,7 +34,7 @@ from ..models import (
     DeliveryStatus,
     DispatchBatch,
 )
-from ..services import account_unit_price
+from ..services import account_unit, account_unit_price
 
 BATCH_SIZE = 500
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,8 +49,9 @@ SMS_FAILURES = (
     "Numéro inexistant ou plus attribué.",
     "Téléphone éteint ou hors réseau pendant 48 heures.",
 )
-HARD_BOUNCE = "Rejet définitif (statut du fournisseur : Bounced)."
-STOP_REASON = "Désinscrit chez le fournisseur (STOP)."
+# Unsubscribe reasons: stored in English, translated where they are shown.
+HARD_BOUNCE = gettext_noop("Hard bounce (provider status: Bounced).")
+STOP_REASON = gettext_noop("Unsubscribed at the provider (STOP).")
 
 
 @dataclass
@@ -100,7 +102,11 @@ def sent(past: Past, *, context: Context, rng: random.Random) -> Campaign:
         estimated_cost=unit_cost * handed,
         settled_at=at + timedelta(hours=30),
     )
-    details = {"recipients": handed, "cost": str(unit_cost * handed)}
+    details = {
+        "recipients": handed,
+        "cost": str(unit_cost * handed),
+        "unit": account_unit(account=row.account),
+    }
     audit(Action.CAMPAIGN_SENT, row, context.author, at, details)
     return row
 

@@ -10,6 +10,8 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
+from partnerhub.rules import normalize_phone
+
 from ..models import Audience, Recipient
 
 
@@ -108,11 +110,16 @@ class People:
         return address
 
     def phone(self) -> str:
-        """+336 / +337 mobiles, all different (a prime step over 10^8)."""
-        self.phone_counter += 1
-        number = (21_474_836 + self.phone_counter * 7_919) % 100_000_000
-        prefix = "7" if self.phone_counter % 5 == 0 else "6"
-        return f"+33{prefix}{number:08d}"
+        """+336 / +337 mobiles, all different (a prime step over 10^8), and all
+        valid by the app's own rules (some ranges are not allocated: a number
+        there would be refused by the import and left out of the provider sync)."""
+        while True:
+            self.phone_counter += 1
+            number = (21_474_836 + self.phone_counter * 7_919) % 100_000_000
+            prefix = "7" if self.phone_counter % 5 == 0 else "6"
+            phone = f"+33{prefix}{number:08d}"
+            if normalize_phone(phone) == phone:
+                return phone
 
 
 def create_audiences() -> list[Audience]:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import pgettext, pgettext_lazy
 
+from partnerhub import formatting
+
 register = template.Library()
 
 LABELS = {
@@ -52,9 +54,16 @@ def audit_details(details: Any) -> list[tuple[str, str]]:
     """(label, value) pairs, in the order the service wrote them."""
     if not isinstance(details, dict):
         return []
+    unit = details.get("unit")  # of "cost", shown beside it (older entries lack it)
     return [
-        (str(LABELS.get(key, key)), _value(key, value))
+        (
+            str(LABELS.get(key, key)),
+            formatting.money(value, unit)
+            if key in MONEY_KEYS and unit
+            else _value(key, value),
+        )
         for key, value in details.items()
+        if not (key == "unit" and "cost" in details)
     ]
 
 

@@ -26,6 +26,7 @@ from partnerhub import demo_data
 # Q_STOP_GRACE_SECONDS), then ends it; every child is gone after STOP_GRACE_SECONDS.
 WORKER_GRACE_SECONDS = 5
 STOP_GRACE_SECONDS = 10
+SANDBOX_START_SECONDS = 15
 
 
 class Command(BaseCommand):
@@ -99,12 +100,13 @@ class Command(BaseCommand):
         # Each child leads its own process group, so a stop can end its whole
         # tree (the worker's sentinel and pool too), never leaving orphans.
         env = {**os.environ, "Q_STOP_GRACE_SECONDS": str(WORKER_GRACE_SECONDS)}
-        processes = {
-            name: subprocess.Popen(  # noqa: S603
-                argv, cwd=settings.BASE_DIR, env=env, start_new_session=True
+        processes: dict[str, subprocess.Popen] = {}
+        for name in sorted(commands, key=lambda n: n != "sandbox"):  # sandbox first
+            processes[name] = subprocess.Popen(  # noqa: S603
+                commands[name], cwd=settings.BASE_DIR, env=env, start_new_session=True
             )
-            for name, argv in commands.items()
-        }
+            if name == "sandbox":
+                self._share_lists_with_sandbox()
         self._print_logins(logins, url=url)
         stop = {"asked": False}
 
@@ -124,6 +126,15 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self._stop_all(processes)
+
+    def _share_lists_with_sandbox(self) -> None:
+        """The sandbox starts with empty lists: give it the demo's unsubscribes
+        before the worker's first sync, so that sync finds both sides agreeing."""
+        host, port = settings.SANDBOX_HOST, settings.SANDBOX_PORT
+        deadline = time.monotonic() + SANDBOX_START_SECONDS
+        while not _listening(host, port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        demo_data.on_sandbox_start()
 
     def _stop_all(self, processes: dict[str, subprocess.Popen]) -> None:
         for process in processes.values():
@@ -169,3 +180,13 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _listening(host: str, port: int) -> bool:
+    """Whether a server answers on host:port (a connect, never a bind: binding
+    while the server starts could take the port from it)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
