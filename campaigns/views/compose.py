@@ -8,6 +8,7 @@ needs both `campaigns.add_campaign` and `campaigns.change_campaign` (403 without
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -359,9 +360,11 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@compose_permission
-@require_GET
-def campaign_audience_counts_json(request: HttpRequest) -> HttpResponse:
+def audience_json(
+    request: HttpRequest, answer: Callable[[Audience, str], dict[str, Any]]
+) -> HttpResponse:
+    """`answer(audience, channel)` for the `?audience=&channel=` the compose page
+    asks about, or a 400 saying which is wrong."""
     channel = request.GET.get("channel", "")
     audience_id = request.GET.get("audience", "")
     if channel not in Channel.values or not audience_id.isdigit():
@@ -369,7 +372,13 @@ def campaign_audience_counts_json(request: HttpRequest) -> HttpResponse:
             {"error": str(_("Unknown channel or audience."))}, status=400
         )
     audience = get_object_or_404(Audience, pk=audience_id)
-    return JsonResponse(audience_counts(audience, channel))
+    return JsonResponse(answer(audience, channel))
+
+
+@compose_permission
+@require_GET
+def campaign_audience_counts_json(request: HttpRequest) -> HttpResponse:
+    return audience_json(request, audience_counts)
 
 
 # --- test send ------------------------------------------------------------------

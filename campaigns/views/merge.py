@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from ..forms import FALLBACK_PREFIX, MERGE_PANEL, DraftForm, merge_fallbacks_from
 from ..merge_fields import audience_summary
 from ..models import Audience, Campaign, Channel, Recipient
-from .compose import compose_permission
+from .compose import audience_json, compose_permission
 
 
 def merge_context(form: DraftForm, channel: str, sample: Any = None) -> dict[str, Any]:
@@ -62,14 +61,7 @@ def merge_context(form: DraftForm, channel: str, sample: Any = None) -> dict[str
 @require_GET
 def campaign_merge_fields_json(request: HttpRequest) -> HttpResponse:
     """Fields, empty counts and sample recipients of an audience, for one channel."""
-    channel = request.GET.get("channel", "")
-    audience_id = request.GET.get("audience", "")
-    if channel not in Channel.values or not audience_id.isdigit():
-        return JsonResponse(
-            {"error": str(_("Unknown channel or audience."))}, status=400
-        )
-    audience = get_object_or_404(Audience, pk=audience_id)
-    return JsonResponse(audience_summary(audience, channel).as_json())
+    return audience_json(request, lambda a, c: audience_summary(a, c).as_json())
 
 
 def chosen_sample(campaign: Campaign, sample_id: int | None) -> Recipient | None:

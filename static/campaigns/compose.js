@@ -99,6 +99,7 @@
   }
 
   window.PartnerHubSms = { smsLength: smsLength, smsWithStop: smsWithStop, gsmRender: gsmRender };
+  window.PartnerHubText = { fmt: fmt };  // merge_fields.js formats its messages with it
 
   // Merge fields (merge_fields.js): the text as the chosen sample recipient gets it.
   function fill(text) {

@@ -19,9 +19,7 @@
   var contentIds = config.channel === "email" ? ["id_subject", "id_html", "id_text"] : ["id_text"];
   var lastFocused = config.channel === "email" ? "id_html" : "id_text";
 
-  function fmt(template, params) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(params[key]); });
-  }
+  var fmt = window.PartnerHubText.fmt;  // compose.js, loaded first (both deferred)
 
   function fallbackInput(field) {
     return document.getElementById("id_fallback_" + field);
