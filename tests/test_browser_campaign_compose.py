@@ -255,7 +255,7 @@ def test_sms_campaign_with_parts_counter_then_send_now(
     assert counter.get_attribute("data-parts") == str(expected.parts) == "2"
     assert f"{expected.characters} characters" in counter.inner_text()
     cost = page.locator("#cost-estimate").inner_text()
-    assert "0.36 credits" in cost and "2 SMS x 4 recipients" in cost
+    assert "0.36 € (2 SMS x 4 recipients x 0.045)" in cost
     page.fill("#id_text", text + " 🎉")  # GSM: the provider mangles it, no switch
     assert counter.get_attribute("data-encoding") == "GSM-7"
     page.fill("#id_text", text)

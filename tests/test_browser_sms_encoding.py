@@ -119,7 +119,10 @@ def test_compose_sms_counter_and_preview_in_gsm_then_unicode(
     assert marked == ["oe", "“", "“", "?", "(", ")"]
     assert bubble.locator("del.ph-sms-removed").all_inner_texts() == ["^"]
     assert page.locator("#sms-changes").is_visible()
-    assert "0.135 credits (1 SMS x 3" in page.locator("#cost-estimate").inner_text()
+    assert (
+        "0.14 € (1 SMS x 3 recipients x 0.045)"
+        in page.locator("#cost-estimate").inner_text()
+    )
     screenshot("compose-sms-gsm-substitutions")
 
     # Unicode: everything kept, UTF-16 units (the emoji counts two).
@@ -138,7 +141,9 @@ def test_compose_sms_counter_and_preview_in_gsm_then_unicode(
     page.fill("#id_text", text * 2)
     two = sms_length(text * 2, unicode=True, provider_stop=True)
     assert counter.get_attribute("data-parts") == str(two.parts) == "2"
-    assert "0.27 credits" in page.locator("#cost-estimate").inner_text()  # 2 x 3
+    assert (
+        "0.27 € (2 SMS x 3 recipients" in page.locator("#cost-estimate").inner_text()
+    )  # 2 x 3
 
     page.click("button[name=action][value=save]")
     page.wait_for_selector(".messagelist")

@@ -237,3 +237,22 @@ def test_review_shows_the_first_recipients_text_and_who_gets_a_fallback(marketin
     assert "For Léa Martin: “Bonjour Léa de Lyon”" in text
     assert "1 recipient has no value for #FIRSTNAME#: they get “ami”." in text
     assert "2 recipients have no value for #VILLE# and it has no fallback" in text
+
+
+def test_review_phone_shows_the_first_recipients_text_as_the_provider_sends_it(
+    marketing,
+):
+    """The phone bubble on the review page is that recipient's own text after the
+    GSM substitutions, not the template with its placeholders."""
+    audience = audience_with_columns()
+    account = AccountFactory(provider="sms", credits=100)
+    campaign = CampaignFactory(
+        channel="sms",
+        account=account,
+        audience=audience,
+        text="Bœuf pour #FIRSTNAME#",
+        merge_fallbacks={"FIRSTNAME": "ami"},
+    )
+    page = marketing.get(reverse("campaigns:review", args=[campaign.pk]))
+    bubble = page.content.decode().split('id="review-sms-text">')[1].split("</p>")[0]
+    assert bubble.startswith("Boeuf pour Léa") and "#FIRSTNAME#" not in bubble

@@ -315,8 +315,8 @@ def compose_config(form: DraftForm, channel: str) -> dict[str, Any]:
             "changed": str(_("Characters replaced or removed by the provider in "
                              "GSM: %(count)s (highlighted). Choose Unicode to keep "
                              "them.")),
-            "cost": str(_("Estimated cost: %(cost)s credits (%(parts)s SMS x "
-                          "%(sendable)s recipients x %(unit)s).")),
+            "cost": str(_("Estimated cost: %(cost)s %(unit)s (%(parts)s SMS x "
+                          "%(sendable)s recipients x %(price)s).")),
             "costEmail": str(_("Estimated cost: %(cost)s %(unit)s.")),
             "credits": str(_("The account has %(credits)s %(unit)s.")),
             "notEnough": str(_("Not enough credits on this account.")),
@@ -466,6 +466,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             if warning := review_quiet_warning(campaign, form):
                 messages.warning(request, warning)  # the time may be picked late
             return redirect(detail_url(campaign))
+    personalised = merge_review(campaign)
     return render(
         request,
         "campaigns/review.html",
@@ -476,14 +477,14 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
             estimate=estimate,
             problem=services.campaign_blocking_problem(campaign=campaign),
-            sms=review_sms_length(campaign),
+            sms=review_sms_length(campaign, personalised),
             preview_html=sanitise_preview(campaign.html)
             if campaign.channel == Channel.EMAIL
             else "",
             labels=confirm_labels(estimate.recipients),
             attachments=attachment_list(campaign),
             quiet_warning=review_quiet_warning(campaign, form),
-            merge_review=merge_review(campaign),
+            merge_review=personalised,
             later=form["mode"].value() == SendMode.LATER,
             list_url=list_url(),
         ),
@@ -558,9 +559,14 @@ def queued_message(campaign: Campaign, data: dict[str, Any]) -> str:
     )
 
 
-def review_sms_length(campaign: Campaign) -> Any:
-    """Length and text as sent (substitutions, STOP mention), for the review."""
-    return campaign_sms_length(campaign) if campaign.channel == Channel.SMS else None
+def review_sms_length(campaign: Campaign, personalised: dict[str, Any] | None) -> Any:
+    """Length and text as sent (substitutions, STOP mention), for the review: of
+    the first recipient's own text when the campaign is personalised, so the
+    bubble shows what that recipient's phone will show."""
+    if campaign.channel != Channel.SMS:
+        return None
+    text = personalised["rendered"] if personalised else None
+    return campaign_sms_length(campaign, text)
 
 
 # --- cancel -------------------------------------------------------------------

@@ -86,8 +86,12 @@
     });
   }
 
-  function amount(value) {
-    return String(Math.round(value * 1000) / 1000);
+  // Numbers as the page's language writes them (the server's formatter does the
+  // same for what it renders): grouped thousands, the decimal comma in French.
+  var LOCALE = document.documentElement.lang || undefined;
+
+  function amount(value, places) {
+    return new Intl.NumberFormat(LOCALE, { maximumFractionDigits: places }).format(value);
   }
 
   function debounce(fn, ms) {
@@ -133,8 +137,11 @@
       var unit = (config.units && config.units[chosen]) || "";
       var cost = Number(price) * Number(sendable) * n;
       var message = config.channel === "sms"
-        ? fmt(text.cost, { cost: amount(cost), parts: n, sendable: sendable, unit: price })
-        : fmt(text.costEmail, { cost: amount(cost), unit: unit });
+        ? fmt(text.cost, {
+          cost: amount(cost, 2), unit: unit, parts: n,
+          sendable: amount(Number(sendable), 0), price: amount(Number(price), 4)
+        })
+        : fmt(text.costEmail, { cost: amount(cost, 2), unit: unit });
       var credits = account ? config.credits[account.value] : null;
       costBox.classList.remove("ph-error");
       if (credits !== null && credits !== undefined) {
