@@ -132,7 +132,6 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from benchmarks import page_data
 
@@ -145,7 +144,9 @@ def main() -> int:
     built = page_data.build(scale)
     more = page_data.build_more(scale)
     print(f"data ({scale.name}) ready in {time.perf_counter() - start:.1f} s")
-    setup_test_environment()
+    # No `setup_test_environment()`: its instrumented template renderer copies
+    # every template's context into the response for tests to inspect, CPU and
+    # cyclic garbage (more full garbage collections) a server never has.
     user, _ = get_user_model().objects.get_or_create(
         username="bench-pages", defaults={"is_staff": True, "is_superuser": True}
     )
