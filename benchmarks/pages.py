@@ -152,6 +152,10 @@ def main() -> int:
     )
     client = Client(HTTP_ACCEPT_LANGUAGE="fr")
     client.force_login(user)
+    # As a gunicorn worker: the WSGI module loaded, which freezes what start-up
+    # built out of the garbage collector's full collections.
+    import partnerhub.wsgi  # noqa: F401
+
     print(f"database: {connection.vendor} ({args.database_url.split('@')[-1]})")
     print(
         f"{'page':<34}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}{'SQL ms':>9}"
