@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import django_tables2 as tables
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +79,7 @@ def local_datetime(value: Any) -> str:
     """Shown in the project's zone (Europe/Paris), whatever the server's."""
     if not value:
         return "—"
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return formatting.datetime_text(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def labels(table: tables.Table, choices: type[models.TextChoices]) -> dict[str, str]:
