@@ -110,7 +110,9 @@ class PythonRowsTable(tables.Table):
             td=bound.attrs["td"].as_html(),
             render=bound.render,
             arguments=None if catch_all else arguments,
-            needs_value=bool(column.empty_values) or "value" in arguments or catch_all,
+            needs_value=bool(
+                column.empty_values or "value" in arguments or catch_all or bound.link
+            ),
         )
 
     def _cell(self, row: BoundRow, column: _Column) -> Any:
