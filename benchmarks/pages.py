@@ -60,6 +60,7 @@ def pages(built: Any, more: Any) -> list[tuple[str, str]]:
         ("deliveries, deep page 10,000", f"/campaigns/{big}/?page=10000"),
         ("deliveries, status filter", f"/campaigns/{big}/?status=not_delivered"),
         ("deliveries, search", f"/campaigns/{big}/?q=client123456@"),
+        ("deliveries, search by name", f"/campaigns/{big}/?q=martin12345"),
         ("progress.json", f"/campaigns/{big}/progress.json"),
         ("audience list", "/audiences/"),
         ("audience recipients (1M)", f"/audiences/{audience}/"),
