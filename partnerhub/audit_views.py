@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from .audit import Action, AuditEntry
 from .pages import csv_download, delimiter_from, page_context
+from .streamed_reads import streamed_read
 
 VIEW_PERMISSION = "partnerhub.view_auditentry"
 PER_PAGE = 50
@@ -131,13 +132,14 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _export_rows(rows: QuerySet[AuditEntry]) -> Iterator[list[Any]]:
-    for entry in rows.iterator(chunk_size=2000):
-        yield [
-            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
-            entry.who,
-            entry.get_action_display(),
-            entry.target_type,
-            entry.target_id,
-            entry.target_label,
-            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-        ]
+    with streamed_read():  # PostgreSQL: rows as fetched, no stored result
+        for entry in rows.iterator(chunk_size=2000):
+            yield [
+                timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.who,
+                entry.get_action_display(),
+                entry.target_type,
+                entry.target_id,
+                entry.target_label,
+                json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+            ]

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from partnerhub.csvio import CsvError
 from partnerhub.pages import csv_download, delimiter_from, page_context
 from partnerhub.paging import page_of
+from partnerhub.streamed_reads import streamed_read
 
 from . import selectors, services
 from .forms import AddForm, FilterForm, ImportForm
@@ -160,18 +161,19 @@ def _export_rows(rows: Any) -> Any:
     def when(value: Any) -> str:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
-    for row in rows.iterator(chunk_size=2000):
-        state = row.state
-        yield (
-            row.channel,
-            row.address,
-            row.source,
-            row.reason,
-            when(row.created_at),
-            row.provider_id,
-            when(row.synced_at),
-            state,
-        )
+    with streamed_read():  # PostgreSQL: rows as fetched, no stored result
+        for row in rows.iterator(chunk_size=2000):
+            state = row.state
+            yield (
+                row.channel,
+                row.address,
+                row.source,
+                row.reason,
+                when(row.created_at),
+                row.provider_id,
+                when(row.synced_at),
+                state,
+            )
 
 
 @permission_required("unsubscribes.sync_unsubscribe", raise_exception=True)

@@ -26,6 +26,7 @@ from partnerhub.csvio import CsvError, CsvSource
 from partnerhub.csvio.columns import FIELDS
 from partnerhub.csvio.pipeline import judge_rows, make_plan
 from partnerhub.paging import COUNT_CAP, capped_count
+from partnerhub.streamed_reads import streamed_read
 from unsubscribes.models import Unsubscribe
 from unsubscribes.selectors import unsubscribed_addresses
 
@@ -200,11 +201,11 @@ def audience_export_rows(*, audience: Audience) -> tuple[list[str], Iterator[lis
 
     def rows() -> Iterator[list]:
         fields = ("email", "phone", "first_name", "last_name", "attributes")
-        for *values, attributes in recipients.values_list(*fields).iterator(
-            chunk_size=5000
-        ):
-            attributes = attributes or {}
-            yield [*values, *(attributes.get(name, "") for name in extra)]
+        read = recipients.values_list(*fields).iterator(chunk_size=5000)
+        with streamed_read():  # PostgreSQL: rows as fetched, no stored result
+            for *values, attributes in read:
+                attributes = attributes or {}
+                yield [*values, *(attributes.get(name, "") for name in extra)]
 
     return [*EXPORT_HEADER, *extra], rows()
 

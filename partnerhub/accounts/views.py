@@ -8,11 +8,13 @@ GET or POST, needs `partnerhub.change_provideraccount`, which only Admins hold
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -35,6 +37,7 @@ from partnerhub import formatting
 from partnerhub.models import CreditMove, ProviderAccount
 from partnerhub.pages import csv_download, delimiter_from, page_context
 from partnerhub.paging import page_of
+from partnerhub.streamed_reads import streamed_read
 
 from . import charts, selectors, services
 from .errors import SubaccountError
@@ -354,24 +357,26 @@ def move_export(request: HttpRequest) -> StreamingHttpResponse:
         _("Sub-account after"),
         _("Provider answer"),
     ]
-    rows = (
-        [
-            timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-            m.get_kind_display(),
-            m.account.name,
-            m.account.get_provider_display(),
-            m.amount,
-            m.unit,
-            m.actor.get_username() if m.actor else "",
-            "" if m.parent_balance is None else m.parent_balance,
-            "" if m.subaccount_balance is None else m.subaccount_balance,
-            m.provider_answer,
-        ]
-        for m in selectors.moves_filtered(data).iterator()
-    )
     return csv_download(
-        rows,
+        _move_rows(selectors.moves_filtered(data)),
         header=header,
         filename="credit-moves.csv",
         delimiter=delimiter_from(request),
     )
+
+
+def _move_rows(moves: QuerySet[CreditMove]) -> Iterator[list[Any]]:
+    with streamed_read():  # PostgreSQL: rows as fetched, no stored result
+        for m in moves.iterator(chunk_size=2000):
+            yield [
+                timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                m.get_kind_display(),
+                m.account.name,
+                m.account.get_provider_display(),
+                m.amount,
+                m.unit,
+                m.actor.get_username() if m.actor else "",
+                "" if m.parent_balance is None else m.parent_balance,
+                "" if m.subaccount_balance is None else m.subaccount_balance,
+                m.provider_answer,
+            ]
