@@ -161,9 +161,9 @@ class Merger:
                 for pk, email, phone in found:
                     last = max(last, pk)
                     if email:
-                        add("e" + email)
+                        add(email)
                     if phone:
-                        add("p" + phone)
+                        add(phone)
         self.primed_last_id = last
 
     def split(self, rows: Sequence[SpoolRow]) -> tuple[list[SpoolRow], list[SpoolRow]]:
@@ -244,7 +244,8 @@ class Merger:
         """(rows with unseen addresses, other rows, addresses to look up).
 
         The filter's test-and-set is inlined (one hash per address): this loop
-        runs once per row of the file.
+        runs once per row of the file. Emails and phones share the filter
+        unprefixed: no email (it has an `@`) equals an E.164 phone.
         """
         bits, size = self.known.bits, self.known.size
         fresh: list[SpoolRow] = []
@@ -255,7 +256,7 @@ class Merger:
             email, phone = row[1], row[2]
             seen = False
             if email:
-                h = hash("e" + email) & 0xFFFFFFFFFFFFFFFF
+                h = hash(email) & 0xFFFFFFFFFFFFFFFF
                 a, b = h % size, (h >> 32) % size
                 ma, mb = 1 << (a & 7), 1 << (b & 7)
                 if bits[a >> 3] & ma and bits[b >> 3] & mb:
@@ -265,7 +266,7 @@ class Merger:
                     bits[a >> 3] |= ma
                     bits[b >> 3] |= mb
             if phone:
-                h = hash("p" + phone) & 0xFFFFFFFFFFFFFFFF
+                h = hash(phone) & 0xFFFFFFFFFFFFFFFF
                 a, b = h % size, (h >> 32) % size
                 ma, mb = 1 << (a & 7), 1 << (b & 7)
                 if bits[a >> 3] & ma and bits[b >> 3] & mb:
