@@ -2,12 +2,13 @@
 side with django-import-export.
 
     .venv/bin/python benchmarks/import_recipients.py [--rows N] [--compare-rows N]
-        [--database-url URL] [--skip-iex] [--no-pages] [--staging-insert copy]
+        [--database-url URL] [--skip-iex | --compare-only] [--no-pages]
+        [--staging-insert copy|executemany]
 
 Uses the file of `benchmarks/csv_parse.py` (email, phone, first and last name;
 UTF-8 BOM, `;`, CRLF; mostly French phone shapes, some foreign, some invalid),
 generated once under `var/`. Each run is a child process on a fresh database
-(SQLite: `var/bench/import_<run>.sqlite3`; PostgreSQL when `--database-url` or
+(SQLite: `var/bench/import_<run>_<rows>.sqlite3`; PostgreSQL when `--database-url` or
 `DATABASE_URL` names one: database `<name>_<run>`, dropped and created again),
 migrated before timing, while this process samples the resident memory and CPU
 of the child's whole process tree (parse workers included) every 20 ms.
@@ -60,11 +61,12 @@ PROBE_LIMIT_SECONDS = 600
 
 
 # --- databases ---------------------------------------------------------------
-def fresh_database(base: str, run: str) -> str:
-    """A new, empty database for one run (URL), on the engine of `base`."""
+def fresh_database(base: str, run: str, rows: int) -> str:
+    """A new, empty database for one run (URL), on the engine of `base`; SQLite
+    files are named by size too, so a small run never deletes a big one's."""
     run = run.replace("-", "_")
     if not base.startswith("postgres"):
-        path = BENCH_DIR / f"import_{run}.sqlite3"
+        path = BENCH_DIR / f"import_{run}_{rows}.sqlite3"
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -464,6 +466,9 @@ def main() -> None:
         help="A PostgreSQL server and base name (default: SQLite under var/bench/).",
     )
     parser.add_argument("--skip-iex", action="store_true")
+    parser.add_argument(
+        "--compare-only", action="store_true", help="Only the side-by-side runs."
+    )
     parser.add_argument("--no-pages", action="store_true")
     parser.add_argument(
         "--staging-insert",
@@ -499,8 +504,11 @@ def run(args: argparse.Namespace) -> None:
     options = ["--workers", str(args.workers), "--compare-rows", str(args.compare_rows)]
     options += ["--staging-insert", args.staging_insert]
     options += ["--profile"] if args.profile else []
+    if args.compare_only:
+        compare(args, big, options)
+        return
 
-    url = fresh_database(args.database_url, "partnerhub")
+    url = fresh_database(args.database_url, "partnerhub", args.rows)
     argv = ["--mode", "partnerhub", "--file", str(big), "--database-url", url, *options]
     if args.no_pages:
         ours, peak = measure_child(__file__, argv)
@@ -531,7 +539,7 @@ def compare(args: argparse.Namespace, big: Path, options: list[str]) -> None:
         ("iex-email", "django-import-export, import_id_fields email"),
         ("iex-bulk", "django-import-export, bulk settings"),
     ):
-        url = fresh_database(args.database_url, mode)
+        url = fresh_database(args.database_url, mode, args.compare_rows)
         argv = ["--mode", mode, "--file", str(small), "--database-url", url]
         result, peak = measure_child(__file__, [*argv, *options])
         rates[mode] = report(label, result, peak)
