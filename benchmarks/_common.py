@@ -48,6 +48,11 @@ def parse_args(doc: str, name: str) -> argparse.Namespace:
         action="store_true",
         help="dispatch.py: also a #FIRSTNAME# campaign, reported beside the plain one.",
     )
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="Time the timed part's SQL by statement shape (report on stderr).",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -200,6 +205,7 @@ def run_child(script: str, args: argparse.Namespace, campaign_id: int) -> Any:
     argv = [sys.executable, script, "--child", "--campaign", str(campaign_id)]
     argv += ["--database-url", args.database_url]
     argv += ["--profile"] if args.profile else []
+    argv += ["--sql"] if getattr(args, "sql", False) else []
     done = subprocess.run(
         argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False
     )
@@ -220,6 +226,57 @@ def profiled(enabled: bool) -> Iterator[None]:
     with profiler:
         yield
     sys.stderr.write(profiler.output_text(color=False, show_all=False))
+
+
+@contextlib.contextmanager
+def sql_timed(enabled: bool) -> Iterator[None]:
+    """Optionally add up the block's SQL time by statement shape, commits included.
+
+    The shape is the statement with its numbers and parameters blurred, so the
+    500 batches of a dispatch add up into one line each; the report goes to stderr.
+    """
+    if not enabled:
+        yield
+        return
+    import re
+    from collections import defaultdict
+
+    from django.db import connection
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+
+    def add(shape: str, start: float) -> None:
+        entry = totals[shape]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - start
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            add(re.sub(r"\\d+", "N", " ".join(str(sql).split()))[:110], start)
+
+    original_commit = BaseDatabaseWrapper._commit
+
+    def commit(self: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original_commit(self)
+        finally:
+            add("COMMIT", start)
+
+    BaseDatabaseWrapper._commit = commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(timed):
+            yield
+    finally:
+        BaseDatabaseWrapper._commit = original_commit  # type: ignore[method-assign]
+        rows = sorted(totals.items(), key=lambda item: -item[1][1])
+        sys.stderr.write(f"{'seconds':>8} {'count':>7}  statement\n")
+        for shape, (count, seconds) in rows[:25]:
+            sys.stderr.write(f"{seconds:8.2f} {int(count):7}  {shape}\n")
 
 
 def peak_rss_mb() -> float:

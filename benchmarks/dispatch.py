@@ -31,7 +31,7 @@ TARGET_100K_SECONDS, TARGET_1M_SECONDS = 10.0, 60.0
 APP_TARGET_MS = 0.05
 
 
-def child(campaign_id: int, profile: bool) -> None:
+def child(campaign_id: int, profile: bool, sql: bool = False) -> None:
     """Dispatch the campaign once and print the figures as JSON."""
     from campaigns import dispatch
     from partnerhub.providers.mailpartner import MailPartnerClient
@@ -39,7 +39,7 @@ def child(campaign_id: int, profile: bool) -> None:
     timer = common.CallTimer()
     timer.wrap(MailPartnerClient, "send")
     start, cpu = time.perf_counter(), time.process_time()
-    with common.profiled(profile):
+    with common.profiled(profile), common.sql_timed(sql):
         result = dispatch.dispatch(campaign_id)
     seconds = time.perf_counter() - start
     figures = {
@@ -106,7 +106,7 @@ def main() -> None:
     args = common.parse_args(__doc__ or "", "dispatch")
     if args.child:
         common.configure(args.database_url)
-        child(args.campaign, args.profile)
+        child(args.campaign, args.profile, args.sql)
         return
     common.fresh_sqlite(args.database_url)
     port = common.free_port()

@@ -25,7 +25,7 @@ TARGET_100K_SECONDS, TARGET_1M_SECONDS = 5.0, 60.0
 BOUNCE_EVERY = 50  # one address in 50 bounces: "not delivered"
 
 
-def child(campaign_id: int, profile: bool) -> None:
+def child(campaign_id: int, profile: bool, sql: bool = False) -> None:
     """Refresh the campaign's statuses once and print the figures as JSON."""
     from campaigns import services
     from campaigns.models import Campaign
@@ -35,7 +35,7 @@ def child(campaign_id: int, profile: bool) -> None:
     timer.wrap(MailPartnerClient, "bulk_status")
     campaign = Campaign.objects.get(pk=campaign_id)
     start, cpu = time.perf_counter(), time.process_time()
-    with common.profiled(profile):
+    with common.profiled(profile), common.sql_timed(sql):
         changed = services.campaign_refresh_statuses(campaign=campaign)
     seconds = time.perf_counter() - start
     campaign.refresh_from_db()
@@ -87,7 +87,7 @@ def main() -> None:
     args = common.parse_args(__doc__ or "", "status_refresh")
     if args.child:
         common.configure(args.database_url)
-        child(args.campaign, args.profile)
+        child(args.campaign, args.profile, args.sql)
         return
     common.fresh_sqlite(args.database_url)
     port = common.free_port()

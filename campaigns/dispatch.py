@@ -6,7 +6,9 @@ The rules that make it safe to kill a worker at any point:
 - deliveries are snapshotted from the audience with `ignore_conflicts`, so a rerun
   completes the snapshot instead of duplicating it;
 - a batch is committed `in_flight` *before* its HTTP call and `accepted` *after* it, in
-  two short transactions; no transaction is held across the call;
+  two short transactions; no transaction is held across the call. Recording a batch
+  writes only its own row, with the id range of the pending deliveries it carries;
+  the answer writes each of them once (status and `batch` together);
 - a batch found `in_flight` (crash, lost answer) is reconciled with the provider
   (SMS: lookup by the batch's unique tag). If the provider cannot tell, its deliveries
   end `unknown` with a reason: never re-sent blindly.
@@ -51,6 +53,7 @@ from partnerhub.providers import errors, transient
 from unsubscribes.models import Unsubscribe
 
 from . import bulk_sql, counters, merge_dispatch, signals_feed, tags
+from .answer_writer import AnswerWriter
 from .channels import BatchAccepted, ChannelAdapter, StatusUpdate, Target, adapter_for
 from .models import (
     BatchStatus,
@@ -84,6 +87,8 @@ RECIPIENT_CODES: dict[str, frozenset[int | str]] = {
 CANNOT_START = (errors.InvalidApiKey, errors.AccessDenied)
 Sleep = Callable[[float], None]
 KeepAlive = Callable[[], None]
+Answer = tuple[DispatchBatch, BatchAccepted]
+OnAccept = Callable[[DispatchBatch, BatchAccepted], None]
 
 
 class DispatchAborted(Exception):
@@ -150,18 +155,30 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
         lease_seconds() / 6, lambda: renew_lease(campaign, owner)
     )
     sent = 0
+    answers: AnswerWriter[Answer] = AnswerWriter.for_dispatch(_write_answer)
     try:
         adapter = _adapter_or_abort(campaign)
         snapshot(campaign)
         reconcile_in_flight(campaign, adapter)
-        while batch := next_batch(campaign):
+        while batch := next_batch(campaign, before_sweep=answers.wait):
             keep_alive()
-            send_batch(campaign, batch, adapter, sleep=sleep, keep_alive=keep_alive)
+            send_batch(
+                campaign,
+                batch,
+                adapter,
+                sleep=sleep,
+                keep_alive=keep_alive,
+                on_accept=lambda *answer: answers.submit(answer),
+            )
             sent += 1
+        answers.close()
     except DispatchAborted as exc:
+        answers.close()
         finish(campaign, owner, failed_reason=str(exc))
     else:
         finish(campaign, owner)
+    finally:
+        answers.close()
     campaign.refresh_from_db(fields=["status"])
     return DispatchResult(campaign_id, True, campaign.status, sent)
 
@@ -260,19 +277,24 @@ BATCH_CURSOR = "_batched_up_to"
 
 
 @transaction.atomic
-def next_batch(campaign: Campaign) -> DispatchBatch | None:
+def next_batch(
+    campaign: Campaign, *, before_sweep: Callable[[], None] = lambda: None
+) -> DispatchBatch | None:
     """Record the next ≤500 pending deliveries as one batch `in_flight` (committed).
 
-    Keyset, not offset: it resumes after the last id it batched, on the partial
-    index `delivery_unbatched_idx` (pending and unbatched only), so a batch costs
-    the same at the millionth recipient as at the first. When the keyset runs dry
-    it sweeps once from the start: deliveries re-queued behind the cursor (batch
-    never reached the provider) are picked up there.
+    Keyset, not offset: it resumes after the last id it batched, on the index
+    `delivery_status_page_idx` (campaign, status, id), so a batch costs the same
+    at the millionth recipient as at the first. When the keyset runs dry it sweeps
+    once from the start: deliveries re-queued behind the cursor (batch never
+    reached the provider) are picked up there.
 
-    The unsubscribe check rides on the same query (EXISTS per row) and the batch is
-    assigned by id range: a 500-value IN list costs Django more in Python than all
-    the rest of a batch's bookkeeping. The range holds exactly the rows read, as
-    this transaction is the lease holder's only writer of unbatched deliveries.
+    `before_sweep` runs before the sweep looks for batches still in flight.
+
+    The unsubscribe check rides on the same query (EXISTS per row). The batch is
+    recorded with the id range of the rows read and no delivery is written: the
+    range's pending rows are exactly the rows read, as the lease holder's batches
+    are answered one after the other (`DispatchBatch.pending_deliveries`). On
+    PostgreSQL writing 500 deliveries here cost as much as their accept.
     """
     after = int(getattr(campaign, BATCH_CURSOR, 0))
     while True:
@@ -280,34 +302,50 @@ def next_batch(campaign: Campaign) -> DispatchBatch | None:
             campaign, after, _pending_after(campaign, after)
         )
         if not pending:
-            if after == 0:
-                return None
+            before_sweep()  # the answers written behind are all in
+            if after == 0 or _any_in_flight(campaign):
+                return None  # the sweep would take the rows of a batch in flight
             after = 0
             continue
-        stopped = [pk for pk, is_stopped in pending if is_stopped]
+        stopped = [row[0] for row in pending if row[1]]
         if stopped:
             _suppress(campaign, stopped)
         if len(stopped) < len(pending):
-            batch = _record_batch(campaign, after, pending, len(stopped))
+            batch = _record_batch(campaign, pending, len(stopped))
             setattr(campaign, BATCH_CURSOR, pending[-1][0])
+            setattr(
+                batch, CARRIED, [_target(*row[2:]) for row in pending if not row[1]]
+            )
             return batch
         after = pending[-1][0]
 
 
-def _unbatched(campaign: Campaign, after: int) -> QuerySet[Delivery]:
-    """Pending, unbatched, past the cursor: the exact shape of the partial index."""
-    return Delivery.objects.filter(
-        campaign=campaign, status=DeliveryStatus.PENDING, batch__isnull=True
-    ).filter(id__gt=after)
+def _any_in_flight(campaign: Campaign) -> bool:
+    return campaign.batches.filter(status=BatchStatus.IN_FLIGHT).exists()
 
 
-def _pending_after(campaign: Campaign, after: int) -> list[tuple[int, bool]]:
-    """(id, unsubscribed since the snapshot) of the next ≤500 unbatched deliveries."""
+# (id, unsubscribed since the snapshot, address, first name, last name)
+PendingRow = tuple[int, bool, str, str | None, str | None]
+# The targets of a batch just recorded, read with it (`batch_targets`).
+CARRIED = "_carried_targets"
+
+
+def _pending_after(campaign: Campaign, after: int) -> list[PendingRow]:
+    """The next ≤500 pending deliveries, with what their send needs: one query
+    per batch, not one to choose them and one to read them."""
     return list(
-        _unbatched(campaign, after)
+        Delivery.objects.filter(
+            campaign=campaign, status=DeliveryStatus.PENDING, id__gt=after
+        )
         .annotate(stopped=_unsubscribed(campaign, OuterRef("address")))
         .order_by("id")
-        .values_list("id", "stopped")[:BATCH_SIZE]
+        .values_list(
+            "id",
+            "stopped",
+            "address",
+            "recipient__first_name",
+            "recipient__last_name",
+        )[:BATCH_SIZE]
     )
 
 
@@ -319,21 +357,34 @@ def _suppress(campaign: Campaign, stopped: list[int]) -> None:
     counters.move(campaign.pk, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done)
 
 
+# The last batch number of the running dispatch, kept on its campaign instance.
+LAST_NUMBER = "_last_batch_number"
+
+
+def _take_number(campaign: Campaign) -> int:
+    """The next batch number: read once per run, then counted here (the lease
+    holder is the campaign's only writer of batches)."""
+    last = getattr(campaign, LAST_NUMBER, None)
+    if last is None:
+        last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
+    setattr(campaign, LAST_NUMBER, last + 1)
+    return int(last) + 1
+
+
 def _record_batch(
-    campaign: Campaign, after: int, pending: list[tuple[int, bool]], stopped: int
+    campaign: Campaign, pending: list[PendingRow], stopped: int
 ) -> DispatchBatch:
-    last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
-    number = last + 1
-    batch = DispatchBatch.objects.create(
+    number = _take_number(campaign)
+    return DispatchBatch.objects.create(
         campaign=campaign,
         number=number,
         size=len(pending) - stopped,
         provider_tag=tags.batch_tag(campaign, number),
         merge_values=merge_dispatch.group_values(campaign),
         attempts=1,  # its first send follows the commit: one commit fewer
+        first_delivery_id=pending[0][0],
+        last_delivery_id=pending[-1][0],
     )
-    _unbatched(campaign, after).filter(id__lte=pending[-1][0]).update(batch=batch)
-    return batch
 
 
 def _unsubscribed(campaign: Campaign, address: OuterRef) -> Exists:
@@ -345,11 +396,21 @@ def _unsubscribed(campaign: Campaign, address: OuterRef) -> Exists:
     )
 
 
+def _target(address: str, first: str | None, last: str | None) -> Target:
+    return Target(address, f"{first or ''} {last or ''}".strip())
+
+
 def batch_targets(batch: DispatchBatch) -> list[Target]:
-    rows = batch.deliveries.order_by("id").values_list(
-        "address", "recipient__first_name", "recipient__last_name"
+    """Whom the batch is sent to: as read when it was recorded, else its rows."""
+    carried: list[Target] | None = getattr(batch, CARRIED, None)
+    if carried is not None:
+        return carried
+    rows = (
+        batch.pending_deliveries()
+        .order_by("id")
+        .values_list("address", "recipient__first_name", "recipient__last_name")
     )
-    return [Target(a, f"{first or ''} {last or ''}".strip()) for a, first, last in rows]
+    return [_target(*row) for row in rows]
 
 
 def send_batch(
@@ -359,12 +420,14 @@ def send_batch(
     *,
     sleep: Sleep,
     keep_alive: KeepAlive | None = None,
+    on_accept: OnAccept | None = None,
 ) -> None:
     """One HTTP send; retried only when the provider surely did not take it.
 
     What "surely" means per provider and answer is `transient.ANSWERS`. The lease is
     renewed around every back-off, so a long wait never lets another worker take
-    over a campaign that is still alive here.
+    over a campaign that is still alive here. `on_accept` writes the provider's
+    acceptance (`accept` by default; the dispatch writes it behind, on PostgreSQL).
     """
     targets = merge_dispatch.batch_targets(campaign, batch) or batch_targets(batch)
     scheduled = campaign.scheduled_at if campaign.deferred_at_provider else None
@@ -400,14 +463,20 @@ def send_batch(
                 raise DispatchAborted(_provider_failed(exc)) from exc
             # A refused request sent nothing: splitting it can never send twice.
             isolate_refused_addresses(
-                campaign, batch, adapter, exc, sleep=sleep, keep_alive=keep_alive
+                campaign,
+                batch,
+                adapter,
+                exc,
+                sleep=sleep,
+                keep_alive=keep_alive,
+                on_accept=on_accept,
             )
             return
         except errors.ProviderError as exc:
             refuse(batch, exc)
             raise DispatchAborted(_provider_failed(exc)) from exc
         else:
-            accept(batch, accepted)
+            (on_accept or accept)(batch, accepted)
             return
 
 
@@ -424,6 +493,7 @@ def isolate_refused_addresses(
     *,
     sleep: Sleep,
     keep_alive: KeepAlive | None,
+    on_accept: OnAccept | None = None,
 ) -> None:
     """The provider refused the whole batch over some of its addresses: bisect.
 
@@ -439,7 +509,14 @@ def isolate_refused_addresses(
     for half in split_batch(campaign, batch, exc):
         if keep_alive:
             keep_alive()
-        send_batch(campaign, half, adapter, sleep=sleep, keep_alive=keep_alive)
+        send_batch(
+            campaign,
+            half,
+            adapter,
+            sleep=sleep,
+            keep_alive=keep_alive,
+            on_accept=on_accept,
+        )
 
 
 @transaction.atomic
@@ -447,27 +524,21 @@ def split_batch(
     campaign: Campaign, batch: DispatchBatch, exc: errors.ProviderError
 ) -> list[DispatchBatch]:
     """Two new in-flight batches holding the refused batch's deliveries."""
-    ids = list(
-        batch.deliveries.filter(status=DeliveryStatus.PENDING)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    ids = list(batch.pending_deliveries().order_by("id").values_list("id", flat=True))
     middle = len(ids) // 2
-    last = campaign.batches.aggregate(n=Max("number"))["n"] or 0
     halves = []
-    for offset, part in enumerate((ids[:middle], ids[middle:]), start=1):
+    for part in (ids[:middle], ids[middle:]):
         if not part:
             continue
-        number = last + offset
+        number = _take_number(campaign)
         half = DispatchBatch.objects.create(
             campaign=campaign,
             number=number,
             size=len(part),
             provider_tag=tags.batch_tag(campaign, number),
             merge_values=batch.merge_values,
-        )
-        Delivery.objects.filter(id__gte=part[0], id__lte=part[-1], batch=batch).update(
-            batch=half
+            first_delivery_id=part[0],
+            last_delivery_id=part[-1],
         )
         halves.append(half)
     reason = _("Split to isolate the addresses the provider refused: %(error)s")
@@ -483,14 +554,15 @@ def refuse_address(
 ) -> None:
     """One address the provider refuses: it fails (or is suppressed) alone."""
     if isinstance(exc, errors.AddressUnsubscribed):
-        address = batch.deliveries.values_list("address", flat=True).first()
+        carried = batch.pending_deliveries()
+        address = carried.values_list("address", flat=True).first()
         if address:
             _record_provider_unsubscribe(campaign, address, exc)
         DispatchBatch.objects.filter(pk=batch.pk).update(
             status=BatchStatus.REFUSED, error=technical(exc)
         )
-        done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SUPPRESSED, error=technical(exc)
+        done = carried.update(
+            status=DeliveryStatus.SUPPRESSED, error=technical(exc), batch=batch
         )
         counters.move(
             batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, done
@@ -585,16 +657,21 @@ def accept(batch: DispatchBatch, accepted: BatchAccepted) -> None:
         sent_at=now,
         error="",
     )
-    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
+    done = batch.pending_deliveries().update(
         status=DeliveryStatus.ACCEPTED,
         provider_message_id=accepted.message_id,
         cost=unit_cost,
+        batch=batch,
     )
     moved: Counter[str] = Counter(
         {DeliveryStatus.PENDING: -done, DeliveryStatus.ACCEPTED: done}
     )
     cost = unit_cost * done if unit_cost is not None and done else None
     counters.apply(batch.campaign_id, moved, cost)
+
+
+def _write_answer(answer: Answer) -> None:
+    accept(*answer)
 
 
 @transaction.atomic
@@ -604,8 +681,8 @@ def refuse(batch: DispatchBatch, exc: Exception) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.REFUSED, error=reason
     )
-    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.FAILED, error=reason
+    done = batch.pending_deliveries().update(
+        status=DeliveryStatus.FAILED, error=reason, batch=batch
     )
     counters.move(
         batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.FAILED, done
@@ -641,8 +718,8 @@ def mark_unknown(batch: DispatchBatch) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.UNKNOWN, error=reason
     )
-    done = batch.deliveries.filter(status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.UNKNOWN, error=reason
+    done = batch.pending_deliveries().update(
+        status=DeliveryStatus.UNKNOWN, error=reason, batch=batch
     )
     counters.move(
         batch.campaign_id, DeliveryStatus.PENDING, DeliveryStatus.UNKNOWN, done
@@ -651,11 +728,14 @@ def mark_unknown(batch: DispatchBatch) -> None:
 
 @transaction.atomic
 def requeue(batch: DispatchBatch) -> None:
-    """The provider never got the batch: its deliveries go back to the queue."""
+    """The provider never got the batch: its deliveries go back to the queue.
+
+    They are pending and owned by no batch already; the next sweep takes them.
+    """
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.REFUSED, error=_("Never reached the provider; re-queued.")
     )
-    batch.deliveries.filter(status=DeliveryStatus.PENDING).update(batch=None)
+    batch.pending_deliveries().filter(batch=batch).update(batch=None)  # older rows
 
 
 @transaction.atomic
@@ -680,8 +760,10 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
     cost_delta, costed = Decimal(0), False
     with transaction.atomic():
         bulk_sql.commit_without_waiting_for_disk()  # lost: pulled again next time
-        rows = batch.deliveries.select_for_update().values_list(
-            "id", "address", "status", "provider_status", "cost"
+        rows = (
+            batch.owned_deliveries()
+            .select_for_update()
+            .values_list("id", "address", "status", "provider_status", "cost")
         )
         for pk, address, current, current_raw, cost in rows:
             update = by_address.get(address)

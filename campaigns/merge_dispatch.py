@@ -13,7 +13,7 @@ places, each a small hook `dispatch.py` calls:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from .channels import Target
 from .merge_fields import Plan, plan_for
@@ -41,9 +41,10 @@ def snapshot_order(campaign: Campaign) -> list[Any]:
     return [*found.annotations().values(), "id"]
 
 
-def one_group(
-    campaign: Campaign, after: int, pending: list[tuple[int, bool]]
-) -> list[tuple[int, bool]]:
+Row = TypeVar("Row", bound=tuple[Any, ...])  # a pending delivery, its id first
+
+
+def one_group(campaign: Campaign, after: int, pending: list[Row]) -> list[Row]:
     """The leading run of `pending` that shares one set of merge values.
 
     Its values are kept on the campaign instance for `group_values`, which the
@@ -58,7 +59,6 @@ def one_group(
         Delivery.objects.filter(
             campaign=campaign,
             status=DeliveryStatus.PENDING,
-            batch__isnull=True,
             id__gt=after,
             id__lte=pending[-1][0],
         )
@@ -100,7 +100,8 @@ def batch_targets(campaign: Campaign, batch: DispatchBatch) -> list[Target] | No
         ]
     names = found.annotations("recipient__")
     rows = (
-        batch.deliveries.annotate(**names)
+        batch.pending_deliveries()
+        .annotate(**names)
         .order_by("id")
         .values_list("address", "recipient__first_name", "recipient__last_name", *names)
     )

@@ -338,6 +338,12 @@ class DispatchBatch(models.Model):
     # A personalised email or voice batch: the merge values its whole request
     # carries, chosen when the batch is recorded, so a retry sends the same one.
     merge_values = models.JSONField(_("merge values"), null=True, blank=True)
+    # The id range its deliveries were read from. While the batch is in flight
+    # its deliveries are the range's pending ones, not yet owned by any batch:
+    # recording a batch writes this one row, not a row per delivery. Its answer
+    # (accepted, refused, unknown) then writes each delivery once, with `batch`.
+    first_delivery_id = models.BigIntegerField(_("first delivery"), null=True)
+    last_delivery_id = models.BigIntegerField(_("last delivery"), null=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -354,6 +360,26 @@ class DispatchBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}#{self.number}"
+
+    def _in_range(self) -> models.QuerySet[Delivery]:
+        """The campaign's deliveries in this batch's id range (primary key)."""
+        rows = Delivery.objects.filter(campaign_id=self.campaign_id)
+        if self.first_delivery_id is None:
+            return rows
+        return rows.filter(
+            id__gte=self.first_delivery_id, id__lte=self.last_delivery_id
+        )
+
+    def pending_deliveries(self) -> models.QuerySet[Delivery]:
+        """What this batch carries while in flight: its range's unanswered rows."""
+        unowned = models.Q(batch__isnull=True) | models.Q(batch=self)
+        if self.first_delivery_id is None:
+            unowned = models.Q(batch=self)
+        return self._in_range().filter(unowned, status=DeliveryStatus.PENDING)
+
+    def owned_deliveries(self) -> models.QuerySet[Delivery]:
+        """The deliveries this batch answered for (accepted, refused, unknown)."""
+        return self._in_range().filter(batch=self)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -381,23 +407,27 @@ FINAL_DELIVERY_STATUSES = frozenset(
 
 class Delivery(models.Model):
     # Every index costs each dispatch write (a million rows are inserted, then
-    # updated twice), so each one here serves a named query. `campaign` alone is
-    # the deliveries table in id order (SQLite keeps its rows by (campaign, id));
-    # a batch's deliveries use the index on `batch`.
+    # each updated once by its batch's answer), so each one here serves a named
+    # query. `campaign` alone is the deliveries table in id order (SQLite keeps
+    # its rows by (campaign, id)); a batch's deliveries are read by id range.
     campaign = models.ForeignKey(
         Campaign,
         verbose_name=_("campaign"),
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
+    # Indexed by `unique_delivery_per_recipient`, which leads with it.
     recipient = models.ForeignKey(
         Recipient,
         verbose_name=_("recipient"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="deliveries",
+        db_index=False,
     )
     address = models.CharField(_("address"), max_length=254)
+    # Set when the batch's answer is written; read with the batch's id range
+    # (`DispatchBatch.owned_deliveries`), so it needs no index of its own.
     batch = models.ForeignKey(
         DispatchBatch,
         verbose_name=_("batch"),
@@ -405,6 +435,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deliveries",
+        db_index=False,
     )
     provider_message_id = models.CharField(
         _("provider message id"), max_length=64, blank=True
@@ -426,21 +457,16 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["campaign", "address"], name="unique_delivery_per_address"
             ),
+            # Recipient first: it also serves a recipient's deletion (SET_NULL).
             models.UniqueConstraint(
-                fields=["campaign", "recipient"], name="unique_delivery_per_recipient"
+                fields=["recipient", "campaign"], name="unique_delivery_per_recipient"
             ),
         ]
         indexes = [
-            # The deliveries table filtered by status, in id order (its pages).
+            # The deliveries table filtered by status, in id order (its pages),
+            # and the dispatch's next batch: pending, in id order after a cursor.
             models.Index(
                 fields=["campaign", "status", "id"], name="delivery_status_page_idx"
-            ),
-            # Exactly the dispatch's `next_batch` query: pending, not yet batched,
-            # in id order. Batched rows leave it, so no batch walks past them.
-            models.Index(
-                fields=["campaign", "id"],
-                condition=models.Q(status="pending", batch__isnull=True),
-                name="delivery_unbatched_idx",
             ),
         ]
 

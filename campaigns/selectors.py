@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerhub import formatting
 from partnerhub.formatting import csv_number
 from partnerhub.provider_messages import delivery_problem, status_label
+from partnerhub.streamed_reads import streamed_read
 from unsubscribes.models import Unsubscribe
 
 from . import counters
@@ -328,18 +329,19 @@ def _delivery_rows(
     )
     raw_label = lru_cache(maxsize=256)(status_label)
     problem = lru_cache(maxsize=1024)(delivery_problem)
-    for address, first, last, status, raw, cost, date, error, message_id in rows:
-        yield (
-            address,
-            first or "",
-            last or "",
-            labels.get(status, status),
-            raw_label(raw),
-            csv_number(cost, decimal_comma=decimal_comma),
-            date.astimezone(zone).isoformat() if date else "",
-            problem(raw, error),
-            message_id,
-        )
+    with streamed_read():  # PostgreSQL: the first row at once, no stored result
+        for address, first, last, status, raw, cost, date, error, message_id in rows:
+            yield (
+                address,
+                first or "",
+                last or "",
+                labels.get(status, status),
+                raw_label(raw),
+                csv_number(cost, decimal_comma=decimal_comma),
+                date.astimezone(zone).isoformat() if date else "",
+                problem(raw, error),
+                message_id,
+            )
 
 
 def export_header(*, campaign: Campaign) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 from unsubscribes.selectors import is_unsubscribed
 
 from . import attachments, counters, dispatch, merge_fields, options
+from .answer_writer import AnswerWriter
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
     FINAL_DELIVERY_STATUSES,
@@ -634,7 +635,7 @@ def _mark_batch_cancelled(batch: DispatchBatch) -> None:
     provider gives the credit back); the cost leaves the campaign's total."""
     DispatchBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
     for status in OPEN_DELIVERY_STATUSES:
-        rows = batch.deliveries.filter(status=status)
+        rows = batch.owned_deliveries().filter(status=status)
         billed = rows.aggregate(total=Sum("cost"))["total"]
         done = rows.update(status=DeliveryStatus.CANCELLED, cost=None)
         moved: Counter[str] = Counter(
@@ -647,17 +648,36 @@ def _mark_batch_cancelled(batch: DispatchBatch) -> None:
 
 
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:
-    """Pull `bulk-status` for every accepted batch; settle the campaign when done."""
+    """Pull `bulk-status` for every accepted batch; settle the campaign when done.
+
+    On PostgreSQL a batch's statuses are written while the next batch's are
+    fetched (`AnswerWriter`); every write is in before the campaign is settled.
+    """
     adapter = adapter_for(campaign)
-    changed = 0
+    changed: list[int] = []
+    writer: AnswerWriter[tuple[DispatchBatch, list[StatusUpdate]]]
+    writer = AnswerWriter.for_dispatch(
+        lambda answer: changed.append(dispatch.apply_status_updates(*answer))
+    )
     batches = campaign.batches.filter(status=BatchStatus.ACCEPTED)
-    for batch in batches.order_by("number"):
-        open_deliveries = batch.deliveries.exclude(status__in=FINAL_DELIVERY_STATUSES)
-        if not open_deliveries.exists():
-            continue
-        changed += dispatch.apply_status_updates(batch, _batch_statuses(adapter, batch))
+    still_open = _batches_still_open(campaign)
+    try:
+        for batch in batches.order_by("number"):
+            if batch.pk in still_open:
+                writer.submit((batch, _batch_statuses(adapter, batch)))
+    finally:
+        writer.close()
     _settle_if_done(campaign, has_statuses=campaign.channel != Channel.VOICE)
-    return changed
+    return sum(changed)
+
+
+def _batches_still_open(campaign: Campaign) -> set[int]:
+    """The batches with a delivery whose status may still change, in one read
+    of the `(campaign, status, id)` index (a query per batch cost 2-5 ms each)."""
+    still_open = [s for s in DeliveryStatus.values if s not in FINAL_DELIVERY_STATUSES]
+    rows = Delivery.objects.filter(campaign=campaign, status__in=still_open)
+    batch_ids = rows.exclude(batch=None).order_by().values_list("batch_id", flat=True)
+    return set(batch_ids.distinct())
 
 
 def _batch_statuses(

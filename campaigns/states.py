@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -125,20 +125,21 @@ def departure(when: datetime | None) -> dict[str, str]:
         return {"date": "—", "time": "—"}
     local = timezone.localtime(when)
     return {
-        "date": formats.date_format(local, "d/m"),
-        "time": formats.date_format(local, "H:i"),
+        "date": formatting.datetime_text(local, "d/m"),
+        "time": formatting.datetime_text(local, "H:i"),
     }
 
 
 def _words(campaign: Campaign, figures: Figures, key: str) -> tuple[str, str, str, str]:
     """(label, summary, advice, technical detail)."""
-    leaves = departure(campaign.scheduled_at)
     if key == "draft":
         return _("Draft"), _("Draft: nothing has been sent."), "", ""
     if key == "scheduled":
+        leaves = departure(campaign.scheduled_at)
         said = _("Scheduled — leaves on %(date)s at %(time)s") % leaves
         return _("Scheduled"), said, "", ""
     if key == "deferred":
+        leaves = departure(campaign.scheduled_at)
         said = _("Handed to the provider — leaves on %(date)s at %(time)s") % leaves
         return pgettext("campaign state", "Handed to the provider"), said, "", ""
     if key == "sending":

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import django_tables2 as tables
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from partnerhub import formatting
 from partnerhub.provider_messages import delivery_problem, status_label
+from partnerhub.table_rows import PythonRowsTable
 
 from .models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from .states import CampaignState, Figures, campaign_state
@@ -78,7 +79,7 @@ def local_datetime(value: Any) -> str:
     """Shown in the project's zone (Europe/Paris), whatever the server's."""
     if not value:
         return "—"
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return formatting.datetime_text(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def labels(table: tables.Table, choices: type[models.TextChoices]) -> dict[str, str]:
@@ -90,7 +91,7 @@ def labels(table: tables.Table, choices: type[models.TextChoices]) -> dict[str, 
     return cache[choices]
 
 
-class CampaignTable(tables.Table):
+class CampaignTable(PythonRowsTable):
     name = tables.Column(
         verbose_name=_("Campaign"),
         linkify=("campaigns:detail", {"pk": tables.A("pk")}),
@@ -168,7 +169,7 @@ class CampaignTable(tables.Table):
         return formatting.money(record.actual_cost, unit)
 
 
-class DeliveryTable(tables.Table):
+class DeliveryTable(PythonRowsTable):
     address = tables.Column(verbose_name=_("Address"))
     status = tables.Column(verbose_name=_("Status"))
     provider_status = tables.Column(verbose_name=_("Provider status"))

@@ -33,6 +33,14 @@ def matches(field: str, text: str) -> Q:
     compared as stored (case-sensitive: pass it normalised as the field is)."""
     if anywhere():
         return Q(**{f"{field}__contains": text})
+    return begins_with(field, text)
+
+
+def begins_with(field: str, text: str) -> Q:
+    """Rows whose `field` begins with `text`, as a range its B-tree index serves.
+
+    Exact in code-point order (SQLite, PostgreSQL's `C` collations); under a
+    linguistic collation add `__startswith` to drop what the range lets in."""
     return Q(**{f"{field}__gte": text, f"{field}__lt": text + _AFTER_EVERY_PREFIXED})
 
 

@@ -272,6 +272,11 @@ PEC_SITE_URL = env.str("PEC_SITE_URL", default="http://127.0.0.1:8000")
 CAMPAIGN_DISPATCH_LEASE_SECONDS = env.int(
     "CAMPAIGN_DISPATCH_LEASE_SECONDS", default=120
 )
+# On PostgreSQL a batch's answer (and a refresh's statuses) is written on a second
+# connection while the next batch is sent (campaigns/answer_writer.py); off: inline.
+CAMPAIGN_DISPATCH_WRITE_BEHIND = env.bool(
+    "CAMPAIGN_DISPATCH_WRITE_BEHIND", default=True
+)
 # A batch the provider refused with a transient answer (429, 5xx, "queueing
 # problem") is tried this many times, waiting base * 2^n seconds (at least the
 # provider's Retry-After, at most the cap) in between: about 2 minutes in all.

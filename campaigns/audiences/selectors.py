@@ -113,16 +113,22 @@ def _search_anywhere(qs: QuerySet[Recipient], search: str) -> QuerySet[Recipient
     and its few rows sorted (46 ms). When they are many, the walk is the fast
     plan and is left alone.
     """
-    found = qs.filter(
-        partnerhub_search.matches("email", search.lower())
-        | partnerhub_search.matches("phone", _typed_phone(search))
-        | Q(first_name__icontains=search)
-        | Q(last_name__icontains=search)
-    )
+    found = qs.filter(recipient_matches(search))
     if capped_count(found) > COUNT_CAP:
         return found
     by_id = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
     return found.order_by(by_id.asc())
+
+
+def recipient_matches(search: str) -> Q:
+    """PostgreSQL: recipients with the text anywhere in their e-mail, phone or
+    names, each served by its trigram index."""
+    return (
+        partnerhub_search.matches("email", search.lower())
+        | partnerhub_search.matches("phone", typed_phone(search))
+        | Q(first_name__icontains=search)
+        | Q(last_name__icontains=search)
+    )
 
 
 def _search_by_prefix(qs: QuerySet[Recipient], search: str) -> QuerySet[Recipient]:
@@ -133,7 +139,7 @@ def _search_by_prefix(qs: QuerySet[Recipient], search: str) -> QuerySet[Recipien
     character): its trigrams are common to most addresses (`exe`, `.fr`), so the
     GIN index reads a large part of the table (377 ms for one exact address),
     where the unique index answers in one probe."""
-    phone = _typed_phone(search)
+    phone = typed_phone(search)
     if phone.lstrip("+").isdigit():
         field, text = "phone", phone
     else:
@@ -142,7 +148,7 @@ def _search_by_prefix(qs: QuerySet[Recipient], search: str) -> QuerySet[Recipien
     return found.order_by(field, "id")
 
 
-def _typed_phone(search: str) -> str:
+def typed_phone(search: str) -> str:
     """A number as stored (E.164) from how French staff type it: `06 12` is
     `+33612`."""
     phone = search.replace(" ", "").replace(".", "")

@@ -197,6 +197,8 @@ def _accept_in_batches(
             cost=unit_cost * len(chunk),
             attempts=1,
             sent_at=at + timedelta(seconds=20 * number),
+            first_delivery_id=chunk[0],
+            last_delivery_id=chunk[-1],
         )
         for number, chunk in enumerate(chunks, start=1)
     )

@@ -107,6 +107,10 @@ class CampaignDetailView(
     def get_queryset(self) -> QuerySet[Delivery]:
         return selectors.campaign_deliveries(campaign=self.get_campaign())
 
+    def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        return {**kwargs, "campaign": self.get_campaign()}
+
     def get_table(self, **kwargs: Any) -> DeliveryTable:
         table = super().get_table(**kwargs)
         table.unit = formatting.account_unit(self.get_campaign().account)

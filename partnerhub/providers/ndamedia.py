@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -117,8 +118,16 @@ def parse_datetime(value: Any) -> datetime | None:
         zone = ZoneInfo(str(value.get("timezone") or "Europe/Paris"))
         parsed = _parse_text_date(str(value.get("date") or ""), zone)
         return parsed
-    if value is None or value == "" or isinstance(value, bool):
+    if not isinstance(value, int | float | str) or isinstance(value, bool):
         return None
+    if value == "":
+        return None
+    return _parse_scalar_date(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_scalar_date(value: int | float | str) -> datetime | None:
+    """Remembered: a status list repeats the same few dates (500 per batch)."""
     if isinstance(value, int | float) or str(value).strip().isdigit():
         return datetime.fromtimestamp(int(value), tz=UTC)
     return _parse_text_date(str(value), PARIS)
