@@ -166,21 +166,21 @@ def test_failure_during_merge_leaves_the_audience_untouched(
 ) -> None:
     Recipient.objects.create(audience=audience, email="keep@x.fr", first_name="K")
     before = recipients(audience)
-    real = merge.Merger.apply
+    real = merge.Merger.merge
     calls = []
 
-    def explode(self, prepared):
-        calls.append(1)
-        real(self, prepared)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
+    def explode(self, rows):
+        # After the staged rows were inserted and the duplicate matched.
+        calls.append(len(rows))
+        real(self, rows)
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(merge.Merger, "apply", explode)
+    monkeypatch.setattr(merge.Merger, "merge", explode)
     rows = [["email", "first_name"], ["keep@x.fr", "Changed"]]
     rows += [[f"p{i}@x.fr", "P"] for i in range(12000)]
     result = run_import(audience, make_csv(rows))
 
-    assert len(calls) == 2
+    assert len(calls) == 1
     assert result.status == ImportStatus.FAILED
     assert result.error_code == services.INTERNAL
     assert result.created == 0

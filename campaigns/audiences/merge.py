@@ -1,4 +1,13 @@
-"""Merge validated rows into an audience, batch by batch, inside one transaction.
+"""Merge validated rows into an audience: new rows staged, duplicates matched.
+
+While the file is parsed, `Merger.split` sends each row whose addresses were
+never seen (in the audience or earlier in the file) to the staging table, and
+keeps the others (the duplicates, and ~1 % false positives of the filter) for
+matching. The merge transaction then inserts the staged rows in one statement
+(`staging`) and matches the kept rows batch by batch, in file order. A kept
+row never shares an address with a later staged row (the later row would have
+been kept too), so inserting the staged rows first gives the same result as
+merging the file line by line.
 
 A row joins the recipient that already has its email (normalised), else the
 one that has its phone (E.164); otherwise it creates one. Earlier batches are
@@ -12,14 +21,11 @@ cost would dominate a million-row import.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.utils import timezone
@@ -30,6 +36,9 @@ from unsubscribes.models import Unsubscribe
 from unsubscribes.selectors import unsubscribed_addresses
 
 from .storage import SpoolRow
+
+if TYPE_CHECKING:
+    from .staging import Staging
 
 # Stay under SQLite's bound-parameter limit.
 _LOOKUP_CHUNK = 900
@@ -59,13 +68,6 @@ class KeyFilter:
         a, b = h % self.size, (h >> 32) % self.size
         bits = self.bits
         return bool(bits[a >> 3] & (1 << (a & 7)) and bits[b >> 3] & (1 << (b & 7)))
-
-
-class Prepared(NamedTuple):
-    fresh: list[tuple]
-    rest: list[SpoolRow]
-    emails: list[str]
-    phones: list[str]
 
 
 @dataclass
@@ -115,14 +117,16 @@ def unescape(value: str) -> str:
 
 
 class Merger:
-    """Merges batches into one audience; `first_new_id` splits old from new rows."""
+    """Merges one import into one audience.
 
-    def __init__(
-        self, *, audience_id: int, mode: str, first_new_id: int, expected_keys: int
-    ) -> None:
+    `first_new_id` (set when the merge transaction starts) splits recipients
+    that were there before from those this import created.
+    """
+
+    def __init__(self, *, audience_id: int, mode: str, expected_keys: int) -> None:
         self.audience_id = audience_id
         self.update = mode == ImportMode.UPDATE
-        self.first_new_id = first_new_id
+        self.first_new_id = 0
         self.counts = Counts()
         self.by_email: dict[str, _Target] = {}
         self.by_phone: dict[str, _Target] = {}
@@ -130,58 +134,91 @@ class Merger:
         # Existing recipients matched so far: each is checked against the
         # suppression list once, however many batches repeat it.
         self.seen_old: set[int] = set()
-        # An empty suppression list for a channel spares a query per 900 rows.
+        # An empty suppression list for a channel spares a query per batch.
         self.suppressing = {
             channel: Unsubscribe.objects.active().filter(channel=channel).exists()
             for channel in ("email", "sms")
         }
+        self.primed_at: datetime | None = None
+        self.primed_last_id = 0
 
     def prime(self) -> None:
-        """Put the audience's current addresses in the filter (one streamed read)."""
+        """Put the audience's current addresses in the filter (one streamed read).
+
+        It runs before the parse, outside the merge transaction: what changes
+        in the audience meanwhile is found again by `take_late_duplicates`.
+        """
         table = connection.ops.quote_name(Recipient._meta.db_table)
         add = self.known.add
+        self.primed_at = timezone.now()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT email, phone FROM {table} WHERE audience_id = %s",  # noqa: S608
+                f"SELECT id, email, phone FROM {table} WHERE audience_id = %s",  # noqa: S608
                 [self.audience_id],
             )
+            last = 0
             while found := cursor.fetchmany(5000):
-                for email, phone in found:
+                for pk, email, phone in found:
+                    last = max(last, pk)
                     if email:
-                        add("e" + email)
+                        add(email)
                     if phone:
-                        add("p" + phone)
+                        add(phone)
+        self.primed_last_id = last
+
+    def split(self, rows: Sequence[SpoolRow]) -> tuple[list[SpoolRow], list[SpoolRow]]:
+        """(rows whose addresses were never seen: to stage, rows to match)."""
+        fresh, rest, _emails, _phones = self._split(rows)
+        if self.suppressing["email"] or self.suppressing["sms"]:
+            self.counts.unsubscribed += self._unsubscribed_among(
+                [_Target(None, r[1] or "", r[2] or "", "", "", {}) for r in fresh]
+            )
+        return fresh, rest
+
+    def take_late_duplicates(self, staging: Staging) -> list[SpoolRow]:
+        """Staged rows whose address reached the audience after `prime`.
+
+        Someone added or edited a recipient while the file was parsed: the
+        rows that now duplicate it leave the staging table, to be matched
+        (before the kept rows: no kept row precedes them sharing an address).
+        Called inside the merge transaction; usually one indexed query, empty.
+        """
+        table = connection.ops.quote_name(Recipient._meta.db_table)
+        # A margin for edits saved just before the prime but committed after.
+        since = (self.primed_at or timezone.now()) - timedelta(minutes=5)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT email, phone FROM {table} WHERE audience_id = %s "  # noqa: S608
+                "AND (id > %s OR updated_at >= %s)",
+                [
+                    self.audience_id,
+                    self.primed_last_id,
+                    connection.ops.adapt_datetimefield_value(since),
+                ],
+            )
+            changed = cursor.fetchall()
+        emails = {email for email, _phone in changed if email}
+        phones = {phone for _email, phone in changed if phone}
+        late = staging.take(emails, phones)
+        # Counted as new when staged; `merge` counts them again as it matches.
+        self.counts.unsubscribed -= self._unsubscribed_among(
+            [_Target(None, r[1] or "", r[2] or "", "", "", {}) for r in late]
+        )
+        return late
+
+    def insert_staged(self, staging: Staging) -> None:
+        """The staged rows become recipients (one statement, email order)."""
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.counts.created += staging.insert_into_audience(self.audience_id, now)
 
     def merge(self, rows: Sequence[SpoolRow]) -> None:
-        """Merge one batch of rows (line, email, phone, first, last, attributes)."""
-        self.apply(self.prepare(rows))
+        """Match one batch of kept rows (file order) against the audience."""
+        emails = [row[1] for row in rows if row[1]]
+        phones = [row[2] for row in rows if row[2]]
+        self._load(emails, phones)
+        self._match_rest(rows)
 
-    def prepare(self, rows: Sequence[SpoolRow]) -> Prepared:
-        """The pure-Python half of a merge (no database): safe in another thread.
-
-        Rows whose addresses were never seen (the filter says so for certain)
-        become ready-made insert parameters; the others are kept for matching.
-        It holds the GIL that the insert needs between rows, so it is kept lean.
-        """
-        fresh, rest, emails, phones = self._split(rows)
-        params = _row_params(self.audience_id, fresh)
-        params.sort(key=_EMAIL)  # neighbouring keys: fewer index pages touched
-        return Prepared(params, rest, emails, phones)
-
-    def apply(self, prepared: Prepared) -> None:
-        """Insert the fresh rows, then match the others against the database."""
-        fresh, rest, emails, phones = prepared
-        self.counts.created += len(fresh)
-        if self.suppressing["email"] or self.suppressing["sms"]:
-            self._count_unsubscribed(
-                [_Target(None, p[1], p[2], "", "", {}) for p in fresh]
-            )
-        _execute_insert(fresh)
-        if rest:
-            self._load(emails, phones)
-            self._match_rest(rest)
-
-    def _match_rest(self, rest: list[SpoolRow]) -> None:
+    def _match_rest(self, rest: Sequence[SpoolRow]) -> None:
         """Rows with an address seen before: join their recipient or create one."""
         created: list[_Target] = []
         touched: list[_Target] = []
@@ -198,7 +235,7 @@ class Merger:
                 touched.append(target)
             self._join(target, email or "", phone or "", *values)
         self.counts.created += len(created)
-        self._count_unsubscribed([*created, *touched])
+        self.counts.unsubscribed += self._unsubscribed_among([*created, *touched])
         self._write(created)
 
     def _split(
@@ -207,7 +244,8 @@ class Merger:
         """(rows with unseen addresses, other rows, addresses to look up).
 
         The filter's test-and-set is inlined (one hash per address): this loop
-        runs once per row of the file.
+        runs once per row of the file. Emails and phones share the filter
+        unprefixed: no email (it has an `@`) equals an E.164 phone.
         """
         bits, size = self.known.bits, self.known.size
         fresh: list[SpoolRow] = []
@@ -218,7 +256,7 @@ class Merger:
             email, phone = row[1], row[2]
             seen = False
             if email:
-                h = hash("e" + email) & 0xFFFFFFFFFFFFFFFF
+                h = hash(email) & 0xFFFFFFFFFFFFFFFF
                 a, b = h % size, (h >> 32) % size
                 ma, mb = 1 << (a & 7), 1 << (b & 7)
                 if bits[a >> 3] & ma and bits[b >> 3] & mb:
@@ -228,7 +266,7 @@ class Merger:
                     bits[a >> 3] |= ma
                     bits[b >> 3] |= mb
             if phone:
-                h = hash("p" + phone) & 0xFFFFFFFFFFFFFFFF
+                h = hash(phone) & 0xFFFFFFFFFFFFFFFF
                 a, b = h % size, (h >> 32) % size
                 ma, mb = 1 << (a & 7), 1 << (b & 7)
                 if bits[a >> 3] & ma and bits[b >> 3] & mb:
@@ -313,8 +351,10 @@ class Merger:
             target.attributes = {**target.attributes, **extra}
             target.dirty = True
 
-    def _count_unsubscribed(self, targets: list[_Target]) -> None:
-        """Recipients of this import whose email or phone is suppressed."""
+    def _unsubscribed_among(self, targets: list[_Target]) -> int:
+        """How many of these recipients have their email or phone suppressed."""
+        if not targets or not (self.suppressing["email"] or self.suppressing["sms"]):
+            return 0
         emails: set[str] | frozenset[str] = frozenset()
         phones: set[str] | frozenset[str] = frozenset()
         if self.suppressing["email"]:
@@ -325,10 +365,9 @@ class Merger:
             phones = unsubscribed_addresses(
                 channel="sms", addresses=(t.phone for t in targets)
             )
-        if emails or phones:
-            self.counts.unsubscribed += sum(
-                1 for t in targets if t.email in emails or t.phone in phones
-            )
+        if not (emails or phones):
+            return 0
+        return sum(1 for t in targets if t.email in emails or t.phone in phones)
 
     def _write(self, created: list[_Target]) -> None:
         """Insert the new recipients and update the changed existing ones."""
@@ -367,36 +406,10 @@ def _lookup(audience_id: int, name: str, values: list[str]) -> list[tuple]:
     ]
 
 
-_EMAIL = itemgetter(1)  # of insert parameters
-
-
 def _unescape_all(attributes: dict[str, str]) -> dict[str, str]:
     if not attributes:
         return attributes
     return {key: unescape(value) for key, value in attributes.items()}
-
-
-def _row_params(audience_id: int, rows: list[SpoolRow]) -> list[tuple]:
-    """Insert parameters for rows known to be new, in one pass (no merge objects).
-
-    Names were cut to 100 characters by the parse; `unescape` is called only
-    for the rare value that starts with a quote.
-    """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    dumps = json.dumps
-    return [
-        (
-            audience_id,
-            email or "",
-            phone or "",
-            unescape(first)[:100] if first[:1] == "'" else first,
-            unescape(last)[:100] if last[:1] == "'" else last,
-            dumps(_unescape_all(attributes)) if attributes else "{}",
-            now,
-            now,
-        )
-        for _line, email, phone, first, last, attributes in rows
-    ]
 
 
 def _json_placeholder() -> str:
@@ -442,47 +455,6 @@ def _execute_insert(params: list[tuple]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def iter_prepared(
-    merger: Merger, batches: Iterable[Sequence[SpoolRow]]
-) -> Iterator[Prepared]:
-    """`merger.prepare` each batch in a helper thread, one batch ahead.
-
-    The database thread spends most of its time inside SQLite, which releases
-    the GIL: preparing the next batch meanwhile uses the second core.
-    """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for rows in batches:
-                item: Any = merger.prepare(rows)
-                while not stop.is_set():
-                    with contextlib.suppress(queue.Full):
-                        ready.put(item, timeout=0.1)
-                        break
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            ready.put(exc)
-            return
-        ready.put(_DONE)
-
-    worker = threading.Thread(target=produce, name="import-prepare", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-_DONE = object()
 
 
 def _update(targets: Iterable[_Target], now: Any) -> None:
