@@ -38,6 +38,7 @@ def child(campaign_id: int, profile: bool, sql: bool = False) -> None:
 
     timer = common.CallTimer()
     timer.wrap(MailPartnerClient, "send")
+    common.without_query_log()
     start, cpu = time.perf_counter(), time.process_time()
     with common.profiled(profile), common.sql_timed(sql):
         result = dispatch.dispatch(campaign_id)

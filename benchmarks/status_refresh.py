@@ -33,6 +33,7 @@ def child(campaign_id: int, profile: bool, sql: bool = False) -> None:
 
     timer = common.CallTimer()
     timer.wrap(MailPartnerClient, "bulk_status")
+    common.without_query_log()
     campaign = Campaign.objects.get(pk=campaign_id)
     start, cpu = time.perf_counter(), time.process_time()
     with common.profiled(profile), common.sql_timed(sql):

@@ -146,7 +146,38 @@ def _one_statement(params: list[list[Any]]) -> tuple[str, list[list[Any]]]:
         f'UPDATE "{table}" AS d SET {assignments} '  # noqa: S608
         f"FROM unnest({values}) AS v({columns}) WHERE d.id = v.id"
     )
-    return sql, [list(column) for column in zip(*params, strict=True)]
+    columns_of_values = zip(*params, strict=True)
+    return sql, [array_literal(list(column)) for column in columns_of_values]
+
+
+def array_literal(values: list[Any]) -> str:
+    """A PostgreSQL array literal (`{…}`) of `values`, one text parameter.
+
+    psycopg adapts a list value by value: 5 ms of CPU for the six arrays of a
+    500-row batch, a third of the statement. A batch repeats a few statuses,
+    dates and costs, so each distinct value is written once and the ids, all
+    distinct, are joined as they are.
+    """
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    written: dict[Any, str] = {}
+    parts = []
+    for value in values:
+        part = written.get(value)
+        if part is None:
+            part = written[value] = _array_element(value)
+        parts.append(part)
+    return "{" + ",".join(parts) + "}"
+
+
+def _array_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        return f'"{value.isoformat()}"'
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)  # Decimal, int
 
 
 def _column(name: str) -> str:

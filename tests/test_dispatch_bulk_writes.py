@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
-from campaigns import counters, dispatch
+from campaigns import bulk_sql, counters, dispatch
 from campaigns.channels import StatusUpdate
 from campaigns.models import Delivery, DeliveryStatus
 from tests.campaign_factories import CampaignFactory, audience_with
@@ -155,3 +156,27 @@ def test_status_updates_write_status_date_and_cost_and_keep_what_is_final():
     assert found[a.address].updated_at > a.updated_at
     assert dispatch.apply_status_updates(batch, updates) == 0  # nothing new
     assert found[e.address].status == DeliveryStatus.UNKNOWN
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL array literals"
+)
+def test_array_literals_read_back_as_the_values_written():
+
+    texts = ["Livré", 'say "hi"', "back\\slash", "a,b", "{braces}", "", None, "NULL"]
+    when = datetime(2026, 5, 4, 12, 30, 15, 250000, tzinfo=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::numeric[], %s::timestamptz[], %s::bigint[]",
+            [
+                bulk_sql.array_literal(texts),
+                bulk_sql.array_literal([Decimal("0.0105"), None, Decimal("2")]),
+                bulk_sql.array_literal([when, None, when]),
+                bulk_sql.array_literal([3, 10**12, 7]),
+            ],
+        )
+        got = cursor.fetchone()
+    assert got[0] == texts
+    assert got[1] == [Decimal("0.0105"), None, Decimal("2")]
+    assert got[2] == [when, None, when]
+    assert got[3] == [3, 10**12, 7]
