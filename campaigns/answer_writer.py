@@ -18,6 +18,9 @@ SQLite has one writer at a time, and a caller already inside a transaction
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -31,41 +34,72 @@ Item = TypeVar("Item")
 
 
 class AnswerWriter(Generic[Item]):
-    """Runs `write(item)` inline, or in one thread behind the caller."""
+    """Runs `write(item)` inline, or in `depth` threads behind the caller.
 
-    def __init__(self, write: Callable[[Item], None], *, behind: bool) -> None:
+    A dispatch writes one answer behind (depth 1); a status refresh, whose
+    batches are independent, two at a time (their database waits overlap).
+    """
+
+    def __init__(
+        self, write: Callable[[Item], None], *, behind: bool, depth: int = 1
+    ) -> None:
         self._write = write
-        self._pool = ThreadPoolExecutor(1, "answers") if behind else None
-        self._running: Future[None] | None = None
+        self._depth = depth
+        self._pool = ThreadPoolExecutor(depth, "answers") if behind else None
+        self._running: deque[Future[None]] = deque()
 
     @classmethod
-    def for_dispatch(cls, write: Callable[[Item], None]) -> AnswerWriter[Item]:
-        return cls(write, behind=writes_behind())
+    def for_dispatch(
+        cls, write: Callable[[Item], None], *, depth: int = 1
+    ) -> AnswerWriter[Item]:
+        return cls(write, behind=writes_behind(), depth=depth)
 
     def submit(self, item: Item) -> None:
-        """Write `item`'s answer: now, or once the previous one is written."""
+        """Write `item`'s answer: now, or once fewer than `depth` are running."""
         if self._pool is None:
             self._write(item)
             return
-        self.wait()
-        self._running = self._pool.submit(self._write, item)
+        while len(self._running) >= self._depth:
+            self._running.popleft().result()
+        self._running.append(self._pool.submit(self._write, item))
 
     def wait(self) -> None:
-        """Every answer submitted is committed (or its error raised here)."""
-        running, self._running = self._running, None
-        if running is not None:
-            running.result()
+        """Every answer submitted is committed (or the first error raised here)."""
+        try:
+            while self._running:
+                self._running.popleft().result()
+        finally:
+            for left in self._running:  # after an error: let the others finish
+                left.exception()
+            self._running.clear()
 
     def close(self) -> None:
-        """Wait, then close the thread's database connection and the thread."""
+        """Wait, then close the threads' database connections and the threads."""
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
         try:
             self.wait()
         finally:
-            pool.submit(connections.close_all).result()
-            pool.shutdown()
+            _close_connections(pool, self._depth)
+
+
+def _close_connections(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Each thread of the pool closes its own database connection.
+
+    One task per thread; each waits at a barrier after closing, so no thread can
+    take a second task and every thread runs one.
+    """
+    barrier = threading.Barrier(threads)
+
+    def close_mine() -> None:
+        connections.close_all()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=10)
+
+    for _ in range(threads):
+        pool.submit(close_mine)
+    pool.shutdown(wait=True)
 
 
 def writes_behind() -> bool:

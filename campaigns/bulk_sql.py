@@ -131,7 +131,7 @@ def write_statuses(
 STATUS_TYPES = ("text", "text", "timestamptz", "numeric", "timestamptz", "bigint")
 
 
-def _one_statement(params: list[list[Any]]) -> tuple[str, list[list[Any]]]:
+def _one_statement(params: list[list[Any]]) -> tuple[str, list[str]]:
     """The same writes as one `UPDATE ... FROM unnest(arrays)` (PostgreSQL).
 
     500 single-row statements cost a parse, a plan and an executor start each;

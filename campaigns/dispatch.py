@@ -781,8 +781,10 @@ def apply_status_updates(batch: DispatchBatch, updates: list[StatusUpdate]) -> i
                     cost_delta += new_cost - (cost or 0)
                     costed = True
         bulk_sql.write_statuses(changed)
-        counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
         signals_feed.feed_suppression(batch.campaign, _signals(changed))
+        # Last: the campaign's counters row is shared by the batches written
+        # side by side; its lock is held only until this commit.
+        counters.apply(batch.campaign_id, moved, cost_delta if costed else None)
     return len(changed)
 
 

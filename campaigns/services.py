@@ -650,14 +650,17 @@ def _mark_batch_cancelled(batch: DispatchBatch) -> None:
 def campaign_refresh_statuses(*, campaign: Campaign) -> int:
     """Pull `bulk-status` for every accepted batch; settle the campaign when done.
 
-    On PostgreSQL a batch's statuses are written while the next batch's are
-    fetched (`AnswerWriter`); every write is in before the campaign is settled.
+    On PostgreSQL a batch's statuses are written while the next batches' are
+    fetched, two batches at a time (`AnswerWriter`: the batches share no row;
+    each moves the campaign's counters last, in its own short transaction);
+    every write is in before the campaign is settled.
     """
     adapter = adapter_for(campaign)
     changed: list[int] = []
     writer: AnswerWriter[tuple[DispatchBatch, list[StatusUpdate]]]
     writer = AnswerWriter.for_dispatch(
-        lambda answer: changed.append(dispatch.apply_status_updates(*answer))
+        lambda answer: changed.append(dispatch.apply_status_updates(*answer)),
+        depth=2,
     )
     batches = campaign.batches.filter(status=BatchStatus.ACCEPTED)
     still_open = _batches_still_open(campaign)

@@ -60,6 +60,20 @@ def test_behind_writer_keeps_order_stays_one_behind_and_raises_errors() -> None:
         failing.close()
 
 
+def test_two_deep_writer_runs_two_answers_at_once_and_waits_for_both() -> None:
+    both_running, done = threading.Barrier(2, timeout=5), []
+
+    def write(n: int) -> None:
+        both_running.wait()  # fails unless 1 and 2 run side by side
+        done.append(n)
+
+    writer = answer_writer.AnswerWriter(write, behind=True, depth=2)
+    writer.submit(1)
+    writer.submit(2)
+    writer.close()
+    assert sorted(done) == [1, 2]
+
+
 @pytest.mark.django_db
 def test_inside_a_transaction_or_on_sqlite_answers_are_written_inline() -> None:
     assert not answer_writer.writes_behind()  # pytest-django's open transaction
