@@ -80,6 +80,16 @@ def to_decimal(value: Any) -> Decimal | None:
     """Money arrives as float, int or string ("10225.119"); keep it exact."""
     if value is None or value == "":
         return None
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, int | float | str):
+        return None
+    return _decimal(value)
+
+
+@lru_cache(maxsize=1024)
+def _decimal(value: int | float | str) -> Decimal | None:
+    """Remembered: a status list repeats the same few costs (500 per batch)."""
     try:
         return Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
@@ -177,7 +187,8 @@ def phone_list(phone_numbers: str | Sequence[str]) -> str:
 
 def map_status(raw: Any, table: Mapping[str, str]) -> str:
     """A PartnerHub delivery status for a provider status, case-insensitively."""
-    return table.get(to_str(raw).lower(), "unknown")
+    text = raw if type(raw) is str else to_str(raw)
+    return table.get(text.strip().lower(), "unknown")
 
 
 def compact(data: Mapping[str, Any]) -> dict[str, Any]:
