@@ -63,7 +63,7 @@ def csv_download(
 
 
 def csv_batches_download(
-    batches: Iterable[Iterable[Sequence[str]]],
+    batches: Iterable[Sequence[Sequence[str]]],
     *,
     header: Sequence[Any],
     filename: str,
