@@ -30,7 +30,7 @@ from partnerhub.provider_messages import delivery_problem, status_label
 from partnerhub.streamed_reads import (
     datetime_text,
     fetched_chunks,
-    moment_from_text,
+    moment_reader,
     streamed_read,
 )
 from unsubscribes.models import Unsubscribe
@@ -283,7 +283,7 @@ EXPORT_FIELDS = (
     "status",
     "provider_status",
     "cost",
-    datetime_text("provider_date"),  # parsed by `moment_from_text`
+    datetime_text("provider_date"),  # parsed by `moment_reader`
     "error",
     "provider_message_id",
 )
@@ -383,10 +383,10 @@ def _export_cells(
     for French Excel, a dot otherwise); dates are ISO in the project's zone."""
     labels = {status.value: str(status.label) for status in DeliveryStatus}
     zone = timezone.get_default_timezone()
-    to_cost = converters[5]
+    to_cost, moment = converters[5], moment_reader()
 
     def when(text: str | None) -> str:
-        return moment_from_text(text).astimezone(zone).isoformat() if text else ""
+        return moment(text).astimezone(zone).isoformat() if text else ""
 
     return (
         CellCache(lambda state: labels.get(state, state)),

@@ -43,7 +43,7 @@ def streamed_read() -> Iterator[None]:
 
 
 def datetime_text(field: str) -> Cast:
-    """A datetime column read as the database's text, for `moment_from_text`.
+    """A datetime column read as the database's text, for `moment_reader`.
 
     The drivers' datetime parsing is Python code run for every value (the
     timestamptz loader Django registers on PostgreSQL, the "datetime"
@@ -55,14 +55,18 @@ def datetime_text(field: str) -> Cast:
     return Cast(field, output_field=TextField())
 
 
-def moment_from_text(text: str) -> datetime:
-    """The aware datetime a `datetime_text` column holds: PostgreSQL writes an
-    ISO text with its offset (the connection's zone, UTC), SQLite the naive
-    UTC text Django stored, read as the ORM reads it (in `connection.timezone`).
-    """
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=connection.timezone)
+def moment_reader() -> Callable[[str], datetime]:
+    """A function giving the aware datetime a `datetime_text` column holds:
+    PostgreSQL writes an ISO text with its offset (the connection's zone,
+    UTC), SQLite the naive UTC text Django stored, read as the ORM reads it
+    (in the connection's zone, looked up here once: not once per value)."""
+    naive_zone = connection.timezone
+    parse = datetime.fromisoformat
+
+    def moment(text: str) -> datetime:
+        found = parse(text)
+        return found if found.tzinfo else found.replace(tzinfo=naive_zone)
+
     return moment
 
 
