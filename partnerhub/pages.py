@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
-from partnerhub.csvio.export import DELIMITERS, iter_csv
+from partnerhub.csvio.export import DELIMITERS, iter_csv, iter_csv_batches
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -58,10 +58,27 @@ def csv_download(
     delimiter: str = ";",
 ) -> StreamingHttpResponse:
     """A streamed CSV attachment for Excel: UTF-8 with BOM, formula cells defused."""
-    response = StreamingHttpResponse(
-        iter_csv(rows, header=[str(cell) for cell in header], delimiter=delimiter),
-        content_type="text/csv; charset=utf-8",
+    chunks = iter_csv(rows, header=[str(cell) for cell in header], delimiter=delimiter)
+    return csv_response(chunks, filename=filename)
+
+
+def csv_batches_download(
+    batches: Iterable[Sequence[Sequence[str]]],
+    *,
+    header: Sequence[Any],
+    filename: str,
+    delimiter: str = ";",
+) -> StreamingHttpResponse:
+    """`csv_download` of batches of safe cells (`iter_csv_batches`): the big exports."""
+    chunks = iter_csv_batches(
+        batches, header=[str(cell) for cell in header], delimiter=delimiter
     )
+    return csv_response(chunks, filename=filename)
+
+
+def csv_response(chunks: Iterable[bytes], *, filename: str) -> StreamingHttpResponse:
+    """Encoded CSV chunks as a streamed attachment."""
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

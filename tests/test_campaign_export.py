@@ -9,15 +9,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns import selectors
 from campaigns.models import Delivery, DeliveryStatus, Recipient
+from partnerhub.csvio.export import neutralize
+from partnerhub.formatting import csv_number
+from partnerhub.provider_messages import delivery_problem, status_label
 from tests.test_campaign_pages import sent_campaign
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +192,74 @@ def test_benchmark_runs_on_a_tiny_database_of_the_suites_vendor(tmp_path) -> Non
     # the same data on every database gives the same bytes (view and command)
     digests = {line.rsplit("sha256 ", 1)[1] for line in lines + again}
     assert digests == {EXPORT_2000_SHA256}
+
+
+def reference_rows(campaign) -> list[list[str]]:
+    """The export's cells made the plain way: one ORM object per delivery, each
+    cell formatted and neutralised by itself (what the fast export must equal)."""
+    zone = timezone.get_default_timezone()
+    labels = {status.value: str(status.label) for status in DeliveryStatus}
+    rows = []
+    for delivery in campaign.deliveries.select_related("recipient").order_by("pk"):
+        recipient = delivery.recipient
+        date = delivery.provider_date
+        cells = (
+            delivery.address,
+            recipient.first_name if recipient else "",
+            recipient.last_name if recipient else "",
+            labels.get(delivery.status, delivery.status),
+            status_label(delivery.provider_status),
+            csv_number(delivery.cost, decimal_comma=True),
+            date.astimezone(zone).isoformat() if date else "",
+            delivery_problem(delivery.provider_status, delivery.error),
+            delivery.provider_message_id,
+        )
+        rows.append([neutralize(cell) for cell in cells])
+    return rows
+
+
+def test_every_cell_equals_the_cell_formatted_alone(role_client, campaign) -> None:
+    """Hostile text in every column, awkward characters (quoted cells), other
+    dates (winter, microseconds, none), costs and a deleted recipient."""
+    deliveries = list(campaign.deliveries.order_by("pk"))
+    Delivery.objects.filter(pk=deliveries[0].pk).update(
+        address="+33612345678",
+        provider_status="=SUM(A1)",
+        provider_message_id="@msg",
+        provider_date=datetime(2026, 1, 5, 23, 59, 59, 999999, tzinfo=UTC),
+        cost=Decimal("-1.5"),
+    )
+    Delivery.objects.filter(pk=deliveries[1].pk).update(
+        provider_date=None, cost=None, provider_status="bounced", error=""
+    )
+    Delivery.objects.filter(pk=deliveries[2].pk).update(recipient=None, cost=2)
+    Recipient.objects.filter(pk=deliveries[1].recipient_id).update(
+        first_name='Jean "Jo"; né\nici', last_name="-Dupont\r"
+    )
+    _response, text = download(role_client("Marketing"), campaign)
+    rows = parse(text)[1:]
+    assert rows == reference_rows(campaign)
+    assert rows[0][0] == "'+33612345678" and rows[0][4] == "'=SUM(A1)"
+    assert rows[0][5] == "'-1,50" and rows[0][8] == "'@msg"
+    assert rows[0][6] == "2026-01-06T00:59:59.999999+01:00"
+    assert rows[1][1:3] == ['Jean "Jo"; né\nici', "'-Dupont\r"]
+    assert rows[1][5] == rows[1][6] == "" and rows[1][7]  # the bounce explained
+    assert rows[2][1:3] == ["", ""]
+
+
+def test_a_plain_export_of_many_rows_equals_the_cells_formatted_alone(
+    role_client,
+) -> None:
+    campaign = sent_campaign(
+        2500, statuses=[DeliveryStatus.DELIVERED, DeliveryStatus.NOT_DELIVERED]
+    )
+    start = datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC)  # Paris: 01:59:59+01:00
+    first = campaign.deliveries.order_by("pk")[:4].values_list("pk", flat=True)
+    for i, pk in enumerate(first):
+        moment = start + timedelta(microseconds=500_000 * i)
+        Delivery.objects.filter(pk=pk).update(provider_date=moment)
+    _response, text = download(role_client("Marketing"), campaign)
+    rows = parse(text)[1:]
+    assert len(rows) == 2500 and rows == reference_rows(campaign)
+    assert rows[1][6] == "2026-03-29T01:59:59.500000+01:00"
+    assert rows[2][6] == "2026-03-29T03:00:00+02:00"  # summer time from 01:00 UTC

@@ -25,7 +25,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from partnerhub import formatting
-from partnerhub.pages import PageMixin, csv_download, delimiter_from
+from partnerhub.pages import PageMixin, csv_batches_download, delimiter_from
 from partnerhub.paging import KnownCountPaginator
 
 from .. import selectors
@@ -295,11 +295,11 @@ def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     delimiter = delimiter_from(request)
-    rows = selectors.delivery_export_rows(
+    batches = selectors.delivery_export_batches(
         campaign_id=campaign.pk, decimal_comma=delimiter == ";"
     )
-    return csv_download(
-        rows,
+    return csv_batches_download(
+        batches,
         header=selectors.export_header(campaign=campaign),
         filename=f"campaign-{campaign.pk}-deliveries-{stamp}.csv",
         delimiter=delimiter,

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns import selectors
 from campaigns.models import Campaign
-from partnerhub.csvio.export import DELIMITERS, iter_csv
+from partnerhub.csvio.export import DELIMITERS, iter_csv_batches
 
 PROGRESS_EVERY = 100_000
 
@@ -60,8 +60,8 @@ class Command(BaseCommand):
         self, campaign: Campaign, target: Path, delimiter: str, total: int
     ) -> int:
         """Write to a temporary name and rename at the end: never a half file."""
-        rows = self.counted(
-            selectors.delivery_export_rows(
+        batches = self.counted(
+            selectors.delivery_export_batches(
                 campaign_id=campaign.pk, decimal_comma=delimiter == ";"
             ),
             total,
@@ -69,8 +69,8 @@ class Command(BaseCommand):
         partial = target.with_name(target.name + ".part")
         try:
             with partial.open("wb") as out:
-                for chunk in iter_csv(
-                    rows,
+                for chunk in iter_csv_batches(
+                    batches,
                     header=selectors.export_header(campaign=campaign),
                     delimiter=delimiter,
                 ):
@@ -82,13 +82,13 @@ class Command(BaseCommand):
         return self.count
 
     def counted(
-        self, rows: Iterable[tuple[Any, ...]], total: int
-    ) -> Iterator[tuple[Any, ...]]:
-        """Pass rows through, printing progress every 100,000."""
+        self, batches: Iterable[list[tuple[str, ...]]], total: int
+    ) -> Iterator[list[tuple[str, ...]]]:
+        """Pass batches through, printing progress at every 100,000 rows passed."""
         self.count = 0
-        for row in rows:
-            self.count += 1
-            if self.count % PROGRESS_EVERY == 0:
+        for batch in batches:
+            before, self.count = self.count, self.count + len(batch)
+            if self.count // PROGRESS_EVERY > before // PROGRESS_EVERY:
                 percent = self.count * 100 // max(total, 1)
                 self.stdout.write(f"  {self.count}/{total} rows ({percent} %)")
-            yield row
+            yield batch
