@@ -735,7 +735,6 @@ def requeue(batch: DispatchBatch) -> None:
     DispatchBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.REFUSED, error=_("Never reached the provider; re-queued.")
     )
-    batch.pending_deliveries().filter(batch=batch).update(batch=None)  # older rows
 
 
 @transaction.atomic

@@ -372,10 +372,9 @@ class DispatchBatch(models.Model):
 
     def pending_deliveries(self) -> models.QuerySet[Delivery]:
         """What this batch carries while in flight: its range's unanswered rows."""
-        unowned = models.Q(batch__isnull=True) | models.Q(batch=self)
-        if self.first_delivery_id is None:
-            unowned = models.Q(batch=self)
-        return self._in_range().filter(unowned, status=DeliveryStatus.PENDING)
+        if self.first_delivery_id is None:  # recorded outside a dispatch
+            return self._in_range().filter(batch=self, status=DeliveryStatus.PENDING)
+        return self._in_range().filter(batch=None, status=DeliveryStatus.PENDING)
 
     def owned_deliveries(self) -> models.QuerySet[Delivery]:
         """The deliveries this batch answered for (accepted, refused, unknown)."""
