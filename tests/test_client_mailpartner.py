@@ -464,3 +464,32 @@ def test_status_map_is_case_insensitive_with_unknown_fallback() -> None:
 def test_bad_response_format_is_refused() -> None:
     with pytest.raises(ValueError, match="response_format"):
         MailPartnerClient(base_url=BASE, api_key=KEY, response_format="yaml")
+
+
+@responses.activate
+def test_bulk_status_converts_repeated_values_alike_and_any_date_shape(
+    client: MailPartnerClient,
+) -> None:
+    """Repeated (status, cost, date) values are converted once per list; an item
+    whose date is an object (unhashable) is converted all the same."""
+    item = {"status": "Delivered", "cost": "1,5", "stopMail": 0, "date": "1599061044"}
+    items = [
+        {**item, "email": "a@x.fr", "token": "1"},
+        {**item, "email": "b@x.fr", "token": "2"},
+        {**item, "email": "c@x.fr", "status": "bounced", "stopMail": "1"},
+        {**item, "email": "d@x.fr", "date": {"date": "2020-09-02 17:37:24"}},
+    ]
+    responses.get(
+        f"{BASE}/bulk-status", json={"success": True, "StatutResponseList": items}
+    )
+    a, b, c, d = client.bulk_status(message_id="xxx")
+    assert (a.email, b.email, b.token) == ("a@x.fr", "b@x.fr", "2")
+    assert a.status == b.status == "delivered" and a.cost == b.cost == Decimal("1.5")
+    assert (c.status, c.raw_status, c.stop_mail, c.cost) == (
+        "not_delivered",
+        "bounced",
+        True,
+        Decimal("1.5"),
+    )
+    assert a.stop_mail is False
+    assert d.date == a.date == datetime.fromtimestamp(1599061044, tz=UTC)
