@@ -107,13 +107,14 @@ def figure(output: str, label: str) -> str:
 
 
 def dispatch_cell(code: int, output: str) -> str:
-    """Total time, and the application's share (per recipient when printed)."""
+    """Total time, and the application's share: per recipient (dispatch) or the
+    refresh process's CPU (its provider calls overlap: no wall-time share)."""
     if code:
         return "failed"
     app = figure(output, "app per recipient")
-    if app == "—":
-        app = figure(output, "app side")
-    return f"{figure(output, 'total')}; app {app}"
+    if app != "—":
+        return f"{figure(output, 'total')}; app {app}"
+    return f"{figure(output, 'total')}; CPU {figure(output, 'process CPU')}"
 
 
 def pages_cell(code: int, output: str) -> str:

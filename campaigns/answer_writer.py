@@ -37,7 +37,8 @@ class AnswerWriter(Generic[Item]):
     """Runs `write(item)` inline, or in `depth` threads behind the caller.
 
     A dispatch writes one answer behind (depth 1); a status refresh, whose
-    batches are independent, two at a time (their database waits overlap).
+    batches are independent, fetches and writes several at a time (their waits
+    for the provider and the database overlap).
     """
 
     def __init__(
@@ -49,9 +50,10 @@ class AnswerWriter(Generic[Item]):
         self._running: deque[Future[None]] = deque()
 
     @classmethod
-    def for_dispatch(
+    def where_it_pays(
         cls, write: Callable[[Item], None], *, depth: int = 1
     ) -> AnswerWriter[Item]:
+        """Behind on PostgreSQL outside a transaction, inline otherwise."""
         return cls(write, behind=writes_behind(), depth=depth)
 
     def submit(self, item: Item) -> None:

@@ -155,7 +155,7 @@ def dispatch(campaign_id: int, *, sleep: Sleep = time.sleep) -> DispatchResult:
         lease_seconds() / 6, lambda: renew_lease(campaign, owner)
     )
     sent = 0
-    answers: AnswerWriter[Answer] = AnswerWriter.for_dispatch(_write_answer)
+    answers: AnswerWriter[Answer] = AnswerWriter.where_it_pays(_write_answer)
     try:
         adapter = _adapter_or_abort(campaign)
         snapshot(campaign)

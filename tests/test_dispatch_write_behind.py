@@ -163,3 +163,62 @@ def test_a_status_refresh_writes_behind_and_settles_after_the_last_write(
     campaign.refresh_from_db()
     assert campaign.settled_at is not None
     assert_counters_agree()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_status_refresh_fetches_its_batches_side_by_side(
+    provider,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three batches' `bulk-status` calls are in flight at once (each waits for
+    the other two): the provider's answer time overlaps the others' work."""
+    p = provider()
+    campaign = scheduled_campaign(1203)
+    dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    all_three_asked = threading.Barrier(services.REFRESH_BATCHES_AT_ONCE, timeout=5)
+    statuses_of = p.statuses
+
+    def side_by_side(*, message_id: str) -> list[object]:
+        all_three_asked.wait()  # broken (an error) unless three are asked at once
+        return statuses_of(message_id=message_id)
+
+    monkeypatch.setattr(p, "statuses", side_by_side)
+    campaign.refresh_from_db()
+
+    assert services.campaign_refresh_statuses(campaign=campaign) == 1203
+    assert statuses(campaign) == {DeliveryStatus.DELIVERED: 1203}
+    assert_counters_agree()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_provider_error_in_one_batch_of_a_refresh_keeps_the_others_written(
+    provider,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The error reaches the caller (the task retries the refresh later); the
+    batches written side by side stay written, and the campaign is not settled."""
+    p = provider()
+    campaign = scheduled_campaign(1203)
+    dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    failing = campaign.batches.get(number=2).provider_message_id
+    statuses_of = p.statuses
+
+    def one_fails(*, message_id: str) -> list[object]:
+        if message_id == failing:
+            raise errors.ProviderUnavailable("down", provider="mailpartner")
+        return statuses_of(message_id=message_id)
+
+    monkeypatch.setattr(p, "statuses", one_fails)
+    campaign.refresh_from_db()
+
+    with pytest.raises(errors.ProviderUnavailable):
+        services.campaign_refresh_statuses(campaign=campaign)
+    assert statuses(campaign) == {
+        DeliveryStatus.DELIVERED: 703,
+        DeliveryStatus.ACCEPTED: 500,
+    }
+    campaign.refresh_from_db()
+    assert campaign.settled_at is None
+    assert_counters_agree()
