@@ -105,6 +105,16 @@ def recent_campaign_ids_to_refresh() -> list[int]:
     )
 
 
+def batches_still_open(*, campaign: Campaign) -> set[int]:
+    """The ids of the batches with a delivery whose status may still change, in
+    one read of the `(campaign, status, id)` index (a query per batch cost 2-5 ms
+    each: 4-10 s at a million deliveries)."""
+    still_open = [s for s in DeliveryStatus.values if s not in FINAL_DELIVERY_STATUSES]
+    rows = Delivery.objects.filter(campaign=campaign, status__in=still_open)
+    batch_ids = rows.exclude(batch=None).order_by().values_list("batch_id", flat=True)
+    return set(batch_ids.distinct())
+
+
 # --- campaign pages (list, campaign page, exports) ---------------------------
 
 # Deliveries that reached the provider: what "delivered %" is measured against.

@@ -39,7 +39,6 @@ from . import attachments, counters, dispatch, merge_fields, options
 from .answer_writer import AnswerWriter
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
-    FINAL_DELIVERY_STATUSES,
     Audience,
     BatchStatus,
     Campaign,
@@ -663,6 +662,8 @@ def campaign_refresh_statuses(*, campaign: Campaign) -> int:
     transaction; the provider session is the process's shared, thread-safe
     pool); every write is in before the campaign is settled.
     """
+    from .selectors import batches_still_open
+
     adapter = adapter_for(campaign)
     changed: list[int] = []
 
@@ -672,7 +673,7 @@ def campaign_refresh_statuses(*, campaign: Campaign) -> int:
 
     writer = AnswerWriter.where_it_pays(refresh, depth=REFRESH_BATCHES_AT_ONCE)
     batches = campaign.batches.filter(status=BatchStatus.ACCEPTED)
-    still_open = _batches_still_open(campaign)
+    still_open = batches_still_open(campaign=campaign)
     try:
         for batch in batches.order_by("number"):
             if batch.pk in still_open:
@@ -681,15 +682,6 @@ def campaign_refresh_statuses(*, campaign: Campaign) -> int:
         writer.close()
     _settle_if_done(campaign, has_statuses=campaign.channel != Channel.VOICE)
     return sum(changed)
-
-
-def _batches_still_open(campaign: Campaign) -> set[int]:
-    """The batches with a delivery whose status may still change, in one read
-    of the `(campaign, status, id)` index (a query per batch cost 2-5 ms each)."""
-    still_open = [s for s in DeliveryStatus.values if s not in FINAL_DELIVERY_STATUSES]
-    rows = Delivery.objects.filter(campaign=campaign, status__in=still_open)
-    batch_ids = rows.exclude(batch=None).order_by().values_list("batch_id", flat=True)
-    return set(batch_ids.distinct())
 
 
 def _batch_statuses(

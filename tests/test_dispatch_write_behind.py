@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from campaigns import answer_writer, dispatch, services
-from campaigns.models import BatchStatus, CampaignStatus, DeliveryStatus
+from campaigns.models import BatchStatus, CampaignStatus, Delivery, DeliveryStatus
 from partnerhub.providers import errors
 from tests.counter_checks import assert_counters_agree
 from tests.test_campaign_dispatch import (  # noqa: F401 (fixture)
@@ -222,3 +222,33 @@ def test_a_provider_error_in_one_batch_of_a_refresh_keeps_the_others_written(
     campaign.refresh_from_db()
     assert campaign.settled_at is None
     assert_counters_agree()
+
+
+@pytest.mark.django_db
+def test_a_refresh_asks_only_for_the_batches_with_a_status_still_open(
+    provider,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch whose deliveries are all final (delivered, not delivered,
+    suppressed…) is not asked about again."""
+    p = provider()
+    campaign = scheduled_campaign(1203)
+    dispatch.dispatch(campaign.pk, sleep=lambda s: None)
+    first, second, third = campaign.batches.order_by("number")
+    first.owned_deliveries().update(status=DeliveryStatus.DELIVERED)
+    all_but_one = list(second.owned_deliveries().values_list("pk", flat=True)[:499])
+    Delivery.objects.filter(pk__in=all_but_one).update(
+        status=DeliveryStatus.NOT_DELIVERED
+    )
+    asked: list[str] = []
+    statuses_of = p.statuses
+
+    def recorded(*, message_id: str) -> list[object]:
+        asked.append(message_id)
+        return statuses_of(message_id=message_id)
+
+    monkeypatch.setattr(p, "statuses", recorded)
+    campaign.refresh_from_db()
+
+    services.campaign_refresh_statuses(campaign=campaign)
+    assert asked == [second.provider_message_id, third.provider_message_id]
