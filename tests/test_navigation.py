@@ -34,3 +34,21 @@ def test_pec_operators_see_no_marketing_section(role_client) -> None:
 def test_current_section_is_marked_for_screen_readers(role_client) -> None:
     html = role_client("Marketing").get("/campaigns/").content.decode()
     assert 'href="/campaigns/" aria-current="page"' in html
+
+
+def test_every_page_names_the_icon_and_favicon_ico_leads_to_it(client) -> None:
+    """No 404 in the browser's console for the icon, logged in or not."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    login_page = client.get("/admin/login/").content.decode()
+    assert (
+        '<link rel="icon" type="image/svg+xml" href="/static/partnerhub/favicon.svg">'
+        in (login_page)
+    )
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/static/partnerhub/favicon.svg"
+    icon = finders.find("partnerhub/favicon.svg")
+    assert icon and Path(icon).read_text().startswith("<svg")
