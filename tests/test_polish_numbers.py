@@ -78,7 +78,7 @@ def test_unsubscribe_page_counts_with_separators(role_client, language) -> None:
     ("language", "reason"),
     [
         ("en", "Hard bounce (provider status: Bounced)."),
-        ("fr", "Rejet définitif (statut du fournisseur : Bounced)."),
+        ("fr", "Rejet définitif (statut du fournisseur\u00a0: Bounced)."),
     ],
 )
 def test_demo_reasons_show_in_the_reader_language(role_client, language, reason):

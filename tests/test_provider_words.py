@@ -141,7 +141,7 @@ def test_admin_add_page_reads_like_a_product_in_french(admin_client) -> None:
     url = reverse("admin:campaigns_audience_add")
     html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Ajout de audience" not in html
-    assert "Ajouter : audience" in html
+    assert "Ajouter\u00a0: audience" in html
 
 
 def test_task_pages_are_in_french(admin_client) -> None:
