@@ -3,6 +3,10 @@
 One server per test session, on a free 127.0.0.1 port, reset before every test
 that asks for `sandbox` (state, request log, faults, clock), so tests stay
 independent while paying the start-up once.
+
+Its quiet hours are off: the sandbox clock follows the wall clock, and a test that
+expects a send to settle must not depend on the hour the suite runs at. A test of
+the rule switches it on (`quiet_hours`) and sets the clock (`set_clock`).
 """
 
 from __future__ import annotations
@@ -68,6 +72,17 @@ class SandboxHelper:
     def advance(self, seconds: float) -> float:
         return self._control("POST", "clock", json={"advance": seconds})["now"]
 
+    def set_clock(self, at: float) -> float:
+        """Move the sandbox clock to unix time `at` (it runs on from there)."""
+        return self._control("POST", "clock", json={"at": at})["now"]
+
+    def quiet_hours(
+        self, enabled: bool | None = None, provider: str | None = None
+    ) -> Any:
+        """Switch the providers' quiet hours for every account (None: read)."""
+        spec = {"enabled": enabled, "provider": provider}
+        return self._control("POST", "quiet-hours", json=spec)
+
     def now(self) -> float:
         return self._control("GET", "clock")["now"]
 
@@ -80,7 +95,7 @@ class SandboxHelper:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
-    server = build_server("127.0.0.1", 0, SandboxConfig())
+    server = build_server("127.0.0.1", 0, SandboxConfig(quiet_hours=False))
     server.start_in_thread()
     yield server
     server.shutdown()

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from campaigns import dispatch, services
+from campaigns import dispatch, quiet_hours, services
 from campaigns.models import FINAL_DELIVERY_STATUSES, CampaignStatus, DeliveryStatus
-from tests.campaign_factories import CampaignFactory, RecipientFactory, audience_with
+from tests.campaign_factories import (
+    AudienceFactory,
+    CampaignFactory,
+    RecipientFactory,
+    audience_with,
+)
 from tests.race_helpers import run_in_two_threads
 from unsubscribes.models import Unsubscribe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 NO_WAIT = {"sleep": lambda seconds: None}
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture(autouse=True)
@@ -271,3 +278,53 @@ def test_two_workers_racing_dispatch_the_campaign_once(sandbox):
     assert sorted(r.claimed for r in results) == [False, True]
     received = sandbox.recipients("mail")
     assert len(received) == 1500 and set(received.values()) == {1}
+
+
+# --- quiet hours (providers.md §1): the sandbox holds marketing sends -------------
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_campaign_sent_in_quiet_hours_is_delivered_after_8h(sandbox, channel):
+    """Handed over on a Tuesday at 21:00, the deliveries stay accepted through the
+    night's refreshes and are delivered by the first refresh after 08:00."""
+    tuesday_21h = datetime(2026, 3, 10, 21, 0, tzinfo=PARIS).timestamp()
+    wednesday_8h = datetime(2026, 3, 11, 8, 0, tzinfo=PARIS).timestamp()
+    sandbox.quiet_hours(True)
+    sandbox.set_clock(tuesday_21h)
+    audience = AudienceFactory()
+    for n in range(5):
+        RecipientFactory(audience=audience, email=f"quiet{n}@example.fr",
+                         phone=f"+3361234567{n}")  # fmt: skip
+    campaign = send_now(0, channel=channel, audience=audience)
+    assert dispatch.dispatch(campaign.pk, **NO_WAIT).status == CampaignStatus.SENT
+    for night in (tuesday_21h + 3600, wednesday_8h - 60):
+        sandbox.set_clock(night)
+        services.campaign_refresh_statuses(campaign=campaign)
+        assert statuses(campaign) == {DeliveryStatus.ACCEPTED: 5}
+    sandbox.set_clock(wednesday_8h + sandbox.settle_seconds + 5)
+    services.campaign_refresh_statuses(campaign=campaign)
+    campaign.refresh_from_db()
+    assert statuses(campaign) == {DeliveryStatus.DELIVERED: 5}
+    assert campaign.settled_at is not None
+
+
+def next_sunday_10h() -> datetime:
+    today = timezone.localtime(timezone.now(), PARIS).date()
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    return datetime.combine(sunday, time(10, 0), tzinfo=PARIS)
+
+
+def test_an_sms_campaign_deferred_to_a_sunday_fails_with_the_rule(sandbox):
+    """The sandbox refuses an SMS scheduled on a Sunday (code 23): the dispatch
+    records the quiet-hours sentence, not a technical code."""
+    sandbox.quiet_hours(True)
+    campaign = CampaignFactory(channel="sms", audience=audience_with(3))
+    services.campaign_schedule(
+        campaign=campaign, scheduled_at=next_sunday_10h(), deferred_at_provider=True
+    )
+    dispatch.dispatch(campaign.pk, **NO_WAIT)
+    campaign.refresh_from_db()
+    sentence = str(quiet_hours.QUEUED_SENTENCE)
+    assert campaign.status == CampaignStatus.FAILED
+    assert sentence in campaign.status_reason
+    assert set(campaign.deliveries.values_list("error", flat=True)) == {sentence}
+    assert [r["status"] for r in sandbox.requests("sms", "/send")] == [400]
+    assert sandbox.recipients("sms") == {}

@@ -271,7 +271,7 @@ def test_initial_faults_from_config_apply() -> None:
 
 def test_settle_delay_is_configurable(private_server: SandboxServer) -> None:
     assert private_server.config.settle_seconds == 20.0
-    fast = build_server(config=SandboxConfig(settle_seconds=0))
+    fast = build_server(config=SandboxConfig(settle_seconds=0, quiet_hours=False))
     fast.start_in_thread()
     try:
         base = fast.url + "/smspartner/v1"

@@ -17,6 +17,9 @@ A `tag` is not checked (no code is documented for a bad one).
 `variables` (≤8 text values) fill their `#UPPER#` placeholders in the subject, the
 HTML and the text part (the docs show the body; the subject is INFERRED); the
 rendered subject each address received is shown on `/_sandbox/messages`.
+Quiet hours (`quiet_hours.py`): on an account with the rule on, a send due from
+20:00 to 08:00, on a Sunday or a public holiday stays `Pending` until 08:00 on
+the next working day, scheduled or not (Mail Partner documents no refusal code).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .ndamedia import (
     cancel_scheduled,
     parse_schedule,
 )
+from .quiet_hours import QuietHoursSwitch, leaves_at
 from .state import (
     CANCELLED,
     DELIVERED,
@@ -91,7 +95,7 @@ CANCEL_REFUSALS = {
 }
 
 
-class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
+class MailPartnerSandbox(QuietHoursSwitch, SubaccountEndpoints, NdaMediaEmulator):
     prefix: ClassVar[str] = "/mailpartner/v1"
     name: ClassVar[str] = "mail"
     SUBACCOUNT_DOMAIN: ClassVar[str] = "mailpartner.fr"
@@ -113,7 +117,10 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
     def setup(self) -> None:
         key = self.config.mail_api_key
         self.accounts[key] = Account(
-            key, "demo@partnerhub.test", Decimal(self.config.mail_credits)
+            key,
+            "demo@partnerhub.test",
+            Decimal(self.config.mail_credits),
+            quiet_hours=self.config.quiet_hours,
         )
         self.batches: dict[str, Batch] = {}
         self.unsubscribes: dict[str, dict[str, dict[str, Any]]] = {}
@@ -209,7 +216,8 @@ class MailPartnerSandbox(SubaccountEndpoints, NdaMediaEmulator):
         if not sandbox and account.credit < cost:
             raise ApiError(11)
         batch = Batch(
-            batch_id, account.api_key, call.now, send_at or call.now,
+            batch_id, account.api_key, call.now,
+            leaves_at(account, send_at or call.now),
             send_at is not None, cost, deliveries,
             tag=str(call.params.get("tag") or ""), sandbox=sandbox,
         )  # fmt: skip

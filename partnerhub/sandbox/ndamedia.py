@@ -313,6 +313,7 @@ class SubaccountEndpoints:
                 number=number,
                 type=str(preset.get("type", "simple")),
                 created=self.clock.now(),  # type: ignore[attr-defined]
+                quiet_hours=parent.quiet_hours,
             )
             self.accounts[sub.api_key] = sub
 
@@ -356,6 +357,7 @@ class SubaccountEndpoints:
             number=number,
             type=str(kind),
             created=call.now,
+            quiet_hours=parent.quiet_hours,  # INFERRED: support lifts it per customer
         )
         parent.credit -= credit
         self.accounts[sub.api_key] = sub

@@ -13,8 +13,13 @@ control endpoints tests and benchmarks drive:
   sending (processed sends only, `sandbox: 1` excluded) - exactly-once checks.
 - `GET /_sandbox/messages?provider=sms|mail`: what each address was sent, send
   after send (SMS: the text; Mail: the subject after `variables`).
-- `POST /_sandbox/reset` (state, log, faults, clock), `POST /_sandbox/clock`
-  `{"advance": seconds}`, `GET /_sandbox/state`.
+- `GET|POST /_sandbox/quiet-hours` `{"enabled": false, "provider": "sms",
+  "apiKey": "..."}`: read, or switch the marketing quiet hours (on as
+  `config.quiet_hours` says) of SMS and Mail Partner accounts: one account
+  (`apiKey`, with its `provider`), or every account of `provider`, or of both.
+- `POST /_sandbox/reset` (state, log, faults, clock, quiet hours as configured),
+  `POST /_sandbox/clock` `{"advance": seconds}` or `{"at": unix time}`,
+  `GET /_sandbox/state`.
 
 Fault kinds and whether the emulator *processed* the request (exactly-once tests
 depend on it): `http_500` no (the provider's own error body: Mail/SMS answer HTTP 500
@@ -248,8 +253,10 @@ class SandboxServer:
             return 200, {"success": True}
         if action == "clock":
             if method == "POST":
-                self.clock.advance(float(_json(request).get("advance", 0)))
+                self._move_clock(_json(request))
             return 200, {"now": self.clock.now()}
+        if action == "quiet-hours" and method in ("GET", "POST"):
+            return 200, self._quiet_hours(_json(request) if method == "POST" else {})
         if action == "state" and method == "GET":
             return 200, self.state()
         return 404, {"success": False, "message": f"unknown control {method} {action}"}
@@ -261,6 +268,29 @@ class SandboxServer:
         elif request.method == "DELETE":
             self.faults.clear()
         return 200, self.faults.describe()
+
+    def _move_clock(self, spec: dict[str, Any]) -> None:
+        if spec.get("at") is not None:
+            self.clock.set(float(spec["at"]))
+        self.clock.advance(float(spec.get("advance", 0)))
+
+    def _quiet_hours(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Each account's quiet-hours setting by provider, after the switch asked."""
+        raw = spec.get("provider") or None
+        wanted = PROVIDER_ALIASES.get(raw, raw) if raw else None
+        enabled, api_key = spec.get("enabled"), spec.get("apiKey")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise ValueError("enabled must be true or false")
+        if api_key is not None and wanted is None:
+            raise ValueError("an apiKey needs its provider")
+        found = {}
+        for name, emulator in self.emulators.items():
+            switch = getattr(emulator, "quiet_hours", None)
+            if callable(switch) and wanted in (None, name):
+                found[name] = switch(enabled=enabled, api_key=api_key)
+        if not found:
+            raise ValueError(f"no quiet hours at provider {wanted!r}")
+        return found
 
     def _recipients(self, provider: str | None) -> dict[str, Any]:
         def counts(name: str) -> dict[str, int]:

@@ -18,6 +18,13 @@ are `Waiting`, then `Delivered` / `Not delivered` (numbers ending in 99), or
 the parts of its own text (`SMSResponse_List` items carry `nbSms`/`cost` each); the
 status answers document no text, so the texts received are shown only on the
 control endpoint `/_sandbox/messages`.
+
+Quiet hours (`quiet_hours.py` says what is CONFIRMED and what INFERRED): on an
+account with the rule on, a send handed over from 20:00 to 08:00, on a Sunday or
+a public holiday stays `Waiting` until 08:00 on the next working day; a send
+scheduled for such a time is refused, HTTP 400 like the other refusals, with
+code 23 (Sunday or holiday) or 22 (hour). Their French wording is INFERRED from
+the English gist of the error table.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from .ndamedia import (
     SubaccountEndpoints,
     parse_schedule,
 )
+from .quiet_hours import QuietHoursSwitch, leaves_at, quiet_reason
 from .smsreports import SmsReports
 from .state import (
     Account,
@@ -61,6 +69,14 @@ MAX_NUMBERS = 500
 MAX_PARTS = 10
 PRICES = {1: Decimal("0.038"), 2: Decimal("0.026")}
 SENDER_RE = re.compile(r"^[A-Za-z0-9]{3,11}$")
+# Codes 22/23 of the send error table (§2.20); error 22 still says 22:00 (§7.9).
+QUIET_REFUSALS = {
+    "hour": (
+        22,
+        "Envoi marketing : l'heure d'envoi doit être comprise entre 8h et 22h",
+    ),
+    "day": (23, "Envoi marketing : pas d'envoi le dimanche ni les jours fériés"),
+}
 
 
 def sent_text(text: str, *, unicode: bool = False, stop: bool = False) -> str:
@@ -86,7 +102,9 @@ def field_error(field: str, message: str) -> ApiError:
     return ApiError(9, message, errors=[{"elementId": field, "message": message}])
 
 
-class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
+class SmsPartnerSandbox(
+    SmsReports, QuietHoursSwitch, SubaccountEndpoints, NdaMediaEmulator
+):
     prefix: ClassVar[str] = "/smspartner/v1"
     name: ClassVar[str] = "sms"
     ROUTES: ClassVar[list[tuple[str, str, str]]] = [
@@ -114,8 +132,9 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
     def setup(self) -> None:
         key = self.config.sms_api_key
         self.accounts[key] = Account(
-            key, "demo@partnerhub.test", self.config.sms_balance, "Demo", "PartnerHub"
-        )
+            key, "demo@partnerhub.test", self.config.sms_balance, "Demo", "PartnerHub",
+            quiet_hours=self.config.quiet_hours,
+        )  # fmt: skip
         self.batches: dict[int, Batch] = {}
         self.stops: dict[str, dict[str, dict[str, Any]]] = {}
         self.next_stop_id = 300
@@ -182,7 +201,7 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
             raise field_error("children[message].data", "Le message est requis")
         phones = [self._phone(n) for n in numbers]
         parts, price = self._parts_and_price(params, str(message))
-        send_at = parse_schedule(params, call.now)
+        send_at = _schedule(params, call.now, account)
         wanted = [(p, parts, str(message)) for p in phones]
         batch = self._accept(call, account, wanted, price, send_at)
         answer: dict[str, Any] = {
@@ -212,7 +231,7 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
             text = str(item["message"])
             parts, price = self._parts_and_price(call.params, text)
             wanted.append((self._phone(item.get("phoneNumber", "")), parts, text))
-        send_at = parse_schedule(call.params, call.now)
+        send_at = _schedule(call.params, call.now, account)
         batch = self._accept(call, account, wanted, price, send_at)
         rows = [_bulk_row(d, price) for d in batch.deliveries.values()]
         return {
@@ -273,7 +292,8 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
             raise ApiError(11)
         self.next_message_id += 1
         batch = Batch(
-            message_id, account.api_key, call.now, send_at or call.now,
+            message_id, account.api_key, call.now,
+            leaves_at(account, send_at or call.now),
             send_at is not None, cost, deliveries,
             tag=str(call.params.get("tag") or ""), sandbox=sandbox,
             extra={"nb_sms": int(sum(d.cost for d in deliveries.values()) / price)},
@@ -320,6 +340,17 @@ class SmsPartnerSandbox(SmsReports, SubaccountEndpoints, NdaMediaEmulator):
             raise ApiError(4, "Id introuvable")
         del entries[found]
         return {"success": True, "code": 200}
+
+
+def _schedule(params: dict[str, Any], now: float, account: Account) -> float | None:
+    """The requested send time (codes 45-49); codes 23/22 for a marketing send
+    scheduled on a Sunday, a holiday or outside 08:00-20:00."""
+    send_at = parse_schedule(params, now)
+    if send_at is not None and account.quiet_hours:
+        reason = quiet_reason(send_at)
+        if reason is not None:
+            raise ApiError(*QUIET_REFUSALS[reason])
+    return send_at
 
 
 def _bulk_row(delivery: Delivery, price: Decimal) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Nothing here knows HTTP. A send is a `Batch` of `Delivery` rows whose status is
 *computed* from the shared clock (waiting until `send_at + settle_seconds`, then
 delivered or not delivered by a fixed rule on the address), so statuses settle
 without any background thread and tests move them on with `Clock.advance`.
+`send_at` is when the provider lets the send go: the requested time, or the end
+of the quiet hours a marketing send waits out (`quiet_hours.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .wire import Clock
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_SETTLE_SECONDS = 20.0
 CANCEL_MIN_LEAD_SECONDS = 300  # "can't cancel less than 5 minutes before" (§1)
+OFF_WORDS = frozenset({"0", "false", "no", "off"})
 
 # name -> (requests allowed, window in seconds); documented provider limits (§1),
 # all generous enough for the 100,000-recipient dispatch benchmark.
@@ -51,6 +54,9 @@ class SandboxConfig:
     """Everything a sandbox run can be tuned with; defaults match settings.py."""
 
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    # Marketing SMS and mail wait out 20:00-08:00, Sundays and holidays, as the
+    # providers do unless support lifted the rule (`quiet_hours.py`).
+    quiet_hours: bool = True
     rate_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
     )
@@ -74,11 +80,15 @@ class SandboxConfig:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> SandboxConfig:
-        """Config from `SANDBOX_SETTLE_SECONDS` and `SANDBOX_FAULTS` (JSON)."""
+        """Config from `SANDBOX_SETTLE_SECONDS`, `SANDBOX_QUIET_HOURS` (`0` turns
+        the rule off) and `SANDBOX_FAULTS` (JSON)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         if env.get("SANDBOX_SETTLE_SECONDS"):
             values["settle_seconds"] = float(env["SANDBOX_SETTLE_SECONDS"])
+        if env.get("SANDBOX_QUIET_HOURS"):
+            off = env["SANDBOX_QUIET_HOURS"].strip().lower() in OFF_WORDS
+            values["quiet_hours"] = not off
         if env.get("SANDBOX_FAULTS"):
             spec = json.loads(env["SANDBOX_FAULTS"])
             rules = spec.get("rules", []) if isinstance(spec, dict) else spec
@@ -103,6 +113,7 @@ class Account:
     number: int = 0
     type: str = "main"
     created: float = 0.0
+    quiet_hours: bool = True  # marketing sends wait out quiet hours (support: off)
 
 
 @dataclass(slots=True)

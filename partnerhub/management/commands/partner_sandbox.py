@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 from typing import Any
@@ -32,6 +33,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quiet", action="store_true", help="Do not print one line per request."
         )
+        parser.add_argument(
+            "--quiet-hours",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Marketing SMS and mail wait out 20:00-08:00, Sundays and public "
+            "holidays, as at the providers (SANDBOX_QUIET_HOURS, on).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         overrides: dict[str, Any] = {
@@ -46,6 +54,8 @@ class Command(BaseCommand):
             overrides["subaccounts"] = accounts_demo.sandbox_presets()
         if options["settle_seconds"] is not None:
             overrides["settle_seconds"] = options["settle_seconds"]
+        if options["quiet_hours"] is not None:
+            overrides["quiet_hours"] = options["quiet_hours"]
         config = SandboxConfig.from_env(**overrides)
         server = build_server(options["host"], options["port"], config)
         self._announce(server.url, config)
@@ -72,3 +82,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<14} {url}{prefix}  key: {shown}")
         self.stdout.write(f"  Controls       {url}/_sandbox/state  (Ctrl-C to stop)")
         self.stdout.write(f"  Statuses settle after {config.settle_seconds:g} s.")
+        if config.quiet_hours:
+            self.stdout.write(
+                "  Marketing SMS and mail sent from 20:00 to 08:00, on Sundays or "
+                "public holidays wait until 08:00 on the next working day "
+                "(--no-quiet-hours turns this off)."
+            )
