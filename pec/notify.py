@@ -1,4 +1,5 @@
-"""Operator emails on a non-acceptance, a non-delivery or the 12 h warning.
+"""Operator emails on a non-acceptance, a non-delivery (the final 24 h notice is one)
+or the 12 h warning.
 
 Nobody has to watch the timeline: the operators granted the mailbox (and whoever
 sent it) get one email per alarming receipt, through Django's email backend.
@@ -16,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import PecReceipt, PecSend, ReceiptKind
+from .receipts import final_notice_ids
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +29,11 @@ def _addresses(send: PecSend) -> list[str]:
     return sorted({u.email for u in users if u.email})
 
 
-def _headline(receipt: PecReceipt) -> str:
+def _headline(receipt: PecReceipt, finals: set[int]) -> str:
+    """The final "SUP. TEMPO MASSIMO" notice is a non-delivery, not a delay."""
     if receipt.kind == ReceiptKind.NON_ACCEPTANCE:
         return _("PEC not accepted")
-    if receipt.kind == ReceiptKind.NON_DELIVERY:
+    if receipt.kind == ReceiptKind.NON_DELIVERY or receipt.pk in finals:
         return _("PEC not delivered")
     return _("PEC delivery delayed: maximum time exceeded")
 
@@ -41,15 +44,17 @@ def notify_alarming(send: PecSend, receipts: Iterable[PecReceipt]) -> int:
     if not recipients:
         return 0
     sent = 0
+    finals = final_notice_ids(send)
     base = settings.PEC_SITE_URL
     link = base.rstrip("/") + reverse("pec:send", args=[send.pk])
     with translation.override(settings.LANGUAGE_CODE):
         for receipt in receipts:
             when = timezone.localtime(receipt.date) if receipt.date else None
-            subject = f"[PartnerHub] {_headline(receipt)}: {send.subject}"
+            headline = _headline(receipt, finals)
+            subject = f"[PartnerHub] {headline}: {send.subject}"
             body = "\n".join(
                 [
-                    _headline(receipt),
+                    headline,
                     "",
                     _("Mailbox: %s") % send.mailbox,
                     _("Subject: %s") % send.subject,

@@ -11,13 +11,17 @@ import hashlib
 from collections.abc import Iterable
 
 from partnerhub.providers.pecmassiva import PecReceipt as WireReceipt
-from partnerhub.providers.pecmassiva import ReceiptType, derive_state
+from partnerhub.providers.pecmassiva import ReceiptType, derive_state, final_notices
 
 from .models import PecReceipt, PecSend, PecState, ReceiptKind
 
 # Receipts whose arrival the operators of the mailbox are emailed about.
 ALERT_KINDS = frozenset(
     {ReceiptKind.NON_ACCEPTANCE, ReceiptKind.NON_DELIVERY, ReceiptKind.DELIVERY_TIMEOUT}
+)
+# Receipts about one recipient's outcome, which the provider names in the text only.
+OUTCOME_KINDS = frozenset(
+    {ReceiptKind.DELIVERY, ReceiptKind.NON_DELIVERY, ReceiptKind.DELIVERY_TIMEOUT}
 )
 
 
@@ -43,12 +47,21 @@ def store_new(send: PecSend, receipts: Iterable[WireReceipt]) -> list[PecReceipt
                 date=receipt.date,
                 date_raw=receipt.date_raw[:120],
                 issuer=receipt.sender[:255],
-                recipient=(receipt.about_recipient or "")[:255],
+                recipient=_about(send, receipt)[:255],
                 text=receipt.text,
                 fingerprint=key,
             )
         )
     return created
+
+
+def _about(send: PecSend, receipt: WireReceipt) -> str:
+    """The recipient an outcome is about: named in its text (INFERRED wording), or
+    the only recipient of the send, so a notice worded otherwise still counts."""
+    if receipt.about_recipient:
+        return receipt.about_recipient
+    only = len(send.recipients) == 1 and receipt.type.value in OUTCOME_KINDS
+    return send.recipients[0].lower() if only else ""
 
 
 def as_wire(row: PecReceipt) -> WireReceipt:
@@ -75,6 +88,17 @@ def apply_state(send: PecSend) -> None:
     send.not_delivered_to = list(failed)
     accepted = [r.date for r in rows if r.kind == ReceiptKind.ACCEPTANCE and r.date]
     send.accepted_at = min(accepted) if accepted else None
+
+
+def final_notice_ids(send: PecSend, rows: list[PecReceipt] | None = None) -> set[int]:
+    """Ids of the stored "SUP. TEMPO MASSIMO" notices that are the final (24 h) one.
+
+    The 12 h warning and the final notice share kind and subject (INFERRED, spec
+    §5.3); `final_notices` tells them apart by date, then body, then order.
+    """
+    rows = list(send.receipts.all()) if rows is None else rows
+    finals = final_notices([as_wire(r) for r in rows])
+    return {row.pk for row, final in zip(rows, finals, strict=True) if final}
 
 
 def recipient_states(send: PecSend) -> list[tuple[str, str]]:

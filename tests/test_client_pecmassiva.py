@@ -30,6 +30,7 @@ from partnerhub.providers.pecmassiva import (
     ReceiptType,
     decode_body,
     derive_state,
+    final_notices,
     receipt_type,
     token_key,
 )
@@ -487,6 +488,39 @@ A, D, ND, T = (
 )
 def test_state_derived_from_receipts(receipts, expected_recipients, state):
     assert derive_state(receipts, expected_recipients)[0] == state
+
+
+def timeout(hours: float | None, text: str = "", about: str = "x@pec.it") -> PecReceipt:
+    start = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)  # the acceptance of `receipt(A)`
+    at = None if hours is None else start + timedelta(hours=hours)
+    return PecReceipt(T, "", at, "", "", "", text, about)
+
+
+@pytest.mark.parametrize(
+    ("notices", "finals"),
+    [
+        ([timeout(12)], [False]),
+        ([timeout(21.9)], [False]),  # the final notice never comes before 22 h
+        ([timeout(22)], [True]),
+        ([timeout(12, "avviso definitivo: 24 ore")], [False]),  # dates beat words
+        ([timeout(None, "entro 24 ore: avviso definitivo")], [True]),
+        ([timeout(None, "Preavviso: nessuna consegna entro 12 ore")], [False]),
+        ([timeout(None, "entro 12 ore; entro 24 ore")], [False]),  # both: unsure
+        ([timeout(None, "Ritardo"), timeout(None, "Ritardo")], [False, True]),
+        (
+            [timeout(None, "Ritardo"), timeout(None, "Ritardo", "y@pec.it")],
+            [False, False],  # a first notice about each of two recipients
+        ),
+    ],
+)
+def test_final_timeout_notice_by_date_then_body_then_order(notices, finals):
+    assert final_notices([receipt(A), *notices]) == [False, *finals]
+
+
+def test_without_acceptance_a_plain_timeout_notice_stays_a_warning():
+    """Nothing to count from and nothing said: the send is kept open, not closed."""
+    assert final_notices([timeout(23)]) == [False]
+    assert derive_state([timeout(23)], 1)[0] == PecSendState.SUBMITTED
 
 
 # --- throttle -------------------------------------------------------------------------

@@ -111,6 +111,32 @@ def test_compose_confirm_send_then_timeline(
     assert "2 PEC envoyées" in french_page and "Définitif à 24 h\u00a0:" in french_page
 
 
+def test_timeline_shows_the_12_h_warning_then_the_final_notice(
+    client, box, pec_live, django_capture_on_commit_callbacks
+) -> None:
+    compose(client, box, recipients="never@pec.example.it")
+    send = PecSend.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/pec/sends/{send.pk}/confirm/", {"confirm": ""})
+
+    pec_live.advance(13 * 3600)
+    client.post(f"/pec/sends/{send.pk}/refresh/")
+    delayed = client.get(f"/pec/sends/{send.pk}/").content.decode()
+    pec_live.advance(11 * 3600)
+    client.post(f"/pec/sends/{send.pk}/refresh/")
+    final = client.get(f"/pec/sends/{send.pk}/").content.decode()
+    french = client.get(f"/pec/sends/{send.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert "delivery delayed (12 h warning)" in delayed
+    assert ">12 h warning<" in delayed and "final notice" not in delayed
+    assert "delivery delayed" not in final and ">not delivered<" in final
+    timeline = final.split('class="pec-timeline"', 1)[1]
+    assert timeline.index(">12 h warning<") < timeline.index(
+        ">final notice: not delivered<"
+    )
+    assert "avis définitif\u202f: non remise" in french.content.decode()
+
+
 def test_discarding_a_draft_sends_nothing(client, box, pec_live) -> None:
     compose(client, box)
     send = PecSend.objects.get()

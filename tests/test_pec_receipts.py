@@ -327,3 +327,123 @@ def test_demo_seed_gives_the_pec_login_a_mailbox_with_sends_in_several_states():
     assert warned.receipts.filter(kind="preavviso-errore-consegna").exists()
     assert box.sends.filter(next_check_at__isnull=False).count() == 0
     assert all(s.created_at == s.confirmed_at for s in box.sends.all())
+
+
+HOUR = 3600
+
+
+def test_a_never_delivered_recipient_is_delayed_at_12_h_then_not_delivered_at_24_h(
+    pec_live, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    alice = UserFactory(username="alice", email="alice@example.fr")
+    address = "never@pec.example.it"  # the sandbox never delivers to it
+    send = draft(mailbox(operators=[alice]), recipients=[address], user=alice)
+    send = confirm_and_send(send, django_capture_on_commit_callbacks)
+    assert send.state == PecState.ACCEPTED
+
+    pec_live.advance(13 * HOUR)
+    with django_capture_on_commit_callbacks(execute=True):
+        warned = services.send_refresh(send=send)
+    send.refresh_from_db()
+    assert (warned.new_receipts, warned.state) == (1, PecState.ACCEPTED)
+    assert not send.is_final and send.next_check_at is not None  # still polled
+    assert receipts.recipient_states(send) == [(address, "delayed")]
+    warning = send.receipts.get(kind=ReceiptKind.DELIVERY_TIMEOUT)
+    assert warning.recipient == address and "12 ore" in warning.text
+    assert receipts.final_notice_ids(send) == set()
+    assert send.not_delivered_to == []
+    [email] = mailoutbox
+    assert "delivery delayed" in email.subject
+
+    pec_live.advance(11 * HOUR)  # 24 h after the send
+    with django_capture_on_commit_callbacks(execute=True):
+        final = services.send_refresh(send=send)
+    send.refresh_from_db()
+    assert (final.new_receipts, final.state) == (1, PecState.NOT_DELIVERED)
+    assert send.is_final and send.next_check_at is None  # polling stops
+    assert send.not_delivered_to == [address] and send.delivered_to == []
+    assert receipts.recipient_states(send) == [(address, "not_delivered")]
+    notices = list(send.receipts.filter(kind=ReceiptKind.DELIVERY_TIMEOUT))
+    assert [n.subject for n in notices] == [warning.subject] * 2  # one subject
+    assert receipts.final_notice_ids(send) == {notices[1].pk}
+    assert "24 ore" in notices[1].text
+    assert [m.subject.split(":")[0] for m in mailoutbox] == [
+        "[PartnerHub] PEC delivery delayed",
+        "[PartnerHub] PEC not delivered",
+    ]
+
+
+def test_a_slow_recipient_is_delayed_then_delivered(
+    pec_live, django_capture_on_commit_callbacks
+) -> None:
+    address = "slow@pec.example.it"  # delivered after the 12 h warning
+    send = confirm_and_send(
+        draft(mailbox(), recipients=[address]), django_capture_on_commit_callbacks
+    )
+
+    pec_live.advance(13 * HOUR)
+    services.send_refresh(send=send)
+    send.refresh_from_db()
+    delayed = receipts.recipient_states(send)
+    pec_live.advance(6 * HOUR)
+    services.send_refresh(send=send)
+    send.refresh_from_db()
+
+    assert delayed == [(address, "delayed")]
+    assert send.state == PecState.DELIVERED and send.delivered_to == [address]
+    assert receipts.recipient_states(send) == [(address, "delivered")]
+    kinds = list(send.receipts.values_list("kind", flat=True))
+    assert kinds == ["accettazione", "preavviso-errore-consegna", "avvenuta-consegna"]
+
+
+def timeout(hours: float | None, text: str, about: str | None = None) -> WireReceipt:
+    at = None if hours is None else T0 + timedelta(hours=hours)
+    subject = "AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO: Atto 1"
+    return WireReceipt(
+        ReceiptType.DELIVERY_TIMEOUT, subject, at, "", "posta-certificata@x", "",
+        text, about,
+    )  # fmt: skip
+
+
+def test_a_notice_naming_no_recipient_is_about_the_only_recipient() -> None:
+    send = PecSend.objects.create(
+        mailbox=mailbox(), recipients=["Solo@pec.example.it"], subject="Atto",
+        body_html="x", status=DispatchStatus.SENT, provider_code="1",
+    )  # fmt: skip
+    receipts.store_new(
+        send, [wire(ReceiptType.ACCEPTANCE, 0), timeout(12, "Ritardo nella consegna.")]
+    )
+    receipts.apply_state(send)
+    assert receipts.recipient_states(send) == [("Solo@pec.example.it", "delayed")]
+    receipts.store_new(send, [timeout(23, "Mancata consegna.")])
+    receipts.apply_state(send)
+    assert send.state == PecState.NOT_DELIVERED
+    assert send.not_delivered_to == ["solo@pec.example.it"]
+    assert receipts.recipient_states(send)[0][1] == "not_delivered"
+
+
+def test_the_final_notice_is_told_from_the_warning_without_dates() -> None:
+    """Undated receipts (an unreadable `data`): the body decides, then the order."""
+    send = PecSend.objects.create(
+        mailbox=mailbox(), recipients=TWO, subject="Atto", body_html="x",
+        status=DispatchStatus.SENT, provider_code="1",
+    )  # fmt: skip
+    rows = receipts.store_new(
+        send,
+        [
+            wire(ReceiptType.ACCEPTANCE, 0),
+            timeout(None, "preavviso: nessuna consegna entro 12 ore", TWO[0]),
+            timeout(None, "nessuna consegna entro 24 ore: avviso definitivo", TWO[1]),
+        ],
+    )
+    receipts.apply_state(send)
+    assert receipts.final_notice_ids(send) == {rows[2].pk}
+    assert dict(receipts.recipient_states(send)) == {
+        TWO[0]: "delayed",
+        TWO[1]: "not_delivered",
+    }
+    # a notice worded neither way: the second one about a recipient is the final
+    [again] = receipts.store_new(send, [timeout(None, "Mancata consegna.", TWO[0])])
+    receipts.apply_state(send)
+    assert receipts.final_notice_ids(send) == {rows[2].pk, again.pk}
+    assert send.state == PecState.NOT_DELIVERED

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import InvalidRequestBody
 
 from partnerhub.sandbox.pecmassiva import PecMassivaSandbox, is_certified
+from partnerhub.sandbox.pecmassiva.mailbox import outcome_plan
 from partnerhub.sandbox.wire import Clock, SandboxRequest, SandboxResponse
 
 OAS = OpenAPI.from_file_path(
@@ -240,6 +243,110 @@ def test_an_infected_attachment_is_not_accepted(emulator, clock):
     assert subjects(emulator, code) == [
         "AVVISO DI NON ACCETTAZIONE PER VIRUS: Diffida ad adempiere"
     ]
+
+
+HOUR = 3600
+TIMEOUT = "AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO: Diffida ad adempiere"
+
+
+def items(emulator: PecMassivaSandbox, code: str) -> list[dict[str, Any]]:
+    """GET /send/{code} items, each with its date read and its subject uncoded."""
+    status, answer, _ = call(emulator, "GET", f"/send/{code}")
+    assert status == 200, answer
+    for item in answer["data"]:
+        item["at"] = parsedate_to_datetime(item["data"])
+        item["object"] = item["object"].removesuffix(f" {code}")
+    return answer["data"]
+
+
+def test_a_never_delivered_recipient_gets_the_12_h_warning_then_the_final_notice(
+    emulator, clock
+):
+    code = send(emulator, recipient="never@pec.example.it")
+
+    clock.advance(12 * HOUR - 1)
+    before_warning = len(items(emulator, code))
+    clock.advance(1)
+    warned = items(emulator, code)
+    clock.advance(10 * HOUR - 1)  # 22 h after the send, less a second
+    before_final = len(items(emulator, code))
+    clock.advance(2 * HOUR + 1)  # 24 h
+    final = items(emulator, code)
+    clock.advance(48 * HOUR)
+
+    assert (before_warning, len(warned), before_final) == (1, 2, 2)
+    accepted, warning, notice = final
+    assert [i["object"] for i in final] == [
+        "ACCETTAZIONE: Diffida ad adempiere",
+        TIMEOUT,  # the 12 h and 24 h notices share their subject (spec §5.3) ...
+        TIMEOUT,
+    ]
+    assert warning["at"] - accepted["at"] == timedelta(hours=12)
+    assert timedelta(hours=22) <= notice["at"] - accepted["at"] <= timedelta(hours=24)
+    # ... and differ by the body, which names the recipient as every outcome does
+    assert "12 ore" in warning["message"] and "preavviso" in warning["message"]
+    assert "24 ore" not in warning["message"]
+    assert "24 ore" in notice["message"] and "definitivo" in notice["message"]
+    assert "12 ore" not in notice["message"]
+    assert "preavviso" not in notice["message"]
+    for item in (warning, notice):
+        assert 'indirizzato a "never@pec.example.it"' in item["message"]
+        assert item["sender"] == "posta-certificata@pecmassiva.com"
+    assert items(emulator, code) == final  # nothing after the final notice
+
+
+def test_a_slow_recipient_gets_the_warning_then_its_delivery_and_no_final_notice(
+    emulator, clock
+):
+    code = send(emulator, recipient=["slow@pec.example.it", "rossi@pec.example.it"])
+
+    clock.advance(20)
+    on_time = [i["object"] for i in items(emulator, code)]
+    clock.advance(30 * HOUR)
+    everything = items(emulator, code)
+
+    assert on_time == [
+        "ACCETTAZIONE: Diffida ad adempiere",
+        "CONSEGNA: Diffida ad adempiere",
+    ]
+    accepted, delivered, warning, late = everything
+    assert 'indirizzato a "rossi@pec.example.it"' in delivered["message"]
+    assert warning["object"] == TIMEOUT and "12 ore" in warning["message"]
+    assert warning["at"] - accepted["at"] == timedelta(hours=12)
+    assert late["object"] == "CONSEGNA: Diffida ad adempiere"
+    assert 'indirizzato a "slow@pec.example.it"' in late["message"]
+    assert timedelta(hours=12) < late["at"] - accepted["at"] < timedelta(hours=22)
+
+
+def test_timeout_notices_are_in_the_inbox_like_every_receipt(emulator, clock):
+    code = send(emulator, recipient="never@pec.example.it")
+    clock.advance(24 * HOUR)
+
+    _, inbox, _ = call(emulator, "GET", "/inbox", query={"q": code})
+
+    assert [i["object"] for i in inbox["data"]] == [
+        f"{TIMEOUT} {code}",
+        f"{TIMEOUT} {code}",
+        f"ACCETTAZIONE: Diffida ad adempiere {code}",
+    ]
+    assert emulator.summary()["pending_sendings"] == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "plan"),
+    [
+        ("rossi@pec.it", [(20.0, "delivery")]),
+        ("never.rossi@gmail.com", [(20.0, "non_delivery")]),  # not PEC: at once
+        ("rossi@never.pec.it", [(20.0, "delivery")]),  # the local part decides
+        (
+            "Never@pec.it",
+            [(12 * HOUR, "timeout_warning"), (23 * HOUR, "timeout_final")],
+        ),
+        ("slow@pec.it", [(12 * HOUR, "timeout_warning"), (18 * HOUR, "delivery")]),
+    ],
+)
+def test_outcome_plan_by_address(address, plan):
+    assert outcome_plan(address, 20.0) == plan
 
 
 def oas_send_request(body: dict[str, Any]) -> MockRequest:

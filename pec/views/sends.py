@@ -110,6 +110,7 @@ def send_detail(request: HttpRequest, pk: int) -> HttpResponse:
         title=send.subject,
         send=send,
         receipts=rows,
+        final_notices=receipts.final_notice_ids(send, rows),
         recipient_states=receipts.recipient_states(send),
         attachments=list(send.attachments.all()),
         resends=list(send.resends.all()),

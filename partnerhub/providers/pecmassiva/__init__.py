@@ -19,7 +19,7 @@ from .results import (
     ReceiptType,
 )
 from .throttle import InProcessSendThrottle, SendThrottle, process_throttle, token_key
-from .wire import decode_body, derive_state, receipt_type
+from .wire import decode_body, derive_state, final_notices, receipt_type
 
 __all__ = [
     "STATUS_ERRORS",
@@ -38,6 +38,7 @@ __all__ = [
     "SendThrottle",
     "decode_body",
     "derive_state",
+    "final_notices",
     "process_throttle",
     "receipt_type",
     "token_key",

@@ -12,7 +12,7 @@ import base64
 import binascii
 import quopri
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -60,9 +60,17 @@ _PREFIX_RE = re.compile(
     r"^\s*(" + "|".join(map(re.escape, _LONGEST_FIRST)) + r")\s*:", re.IGNORECASE
 )
 
-# --- INFERRED (§5.5): the 12 h warning and the 24 h final notice share one subject;
-# a notice at least 22 h after acceptance is the final one.
+# --- INFERRED (§5.3, §5.5): the 12 h warning and the final notice share one type and
+# subject and differ by the body, whose wording no source shows. The timing is
+# CONFIRMED: the final notice never comes before 22 h, the warning comes at 12 h. So
+# the dates decide when both are known (see `final_notices`), the body's words next.
 TIMEOUT_FINAL_AFTER = timedelta(hours=22)
+_TIMEOUT_FINAL_WORDS = re.compile(
+    r"\b24\s*(?:ore|h)\b|ventiquattro|definitiv", re.IGNORECASE
+)
+_TIMEOUT_WARNING_WORDS = re.compile(
+    r"\b12\s*(?:ore|h)\b|dodici|preavviso", re.IGNORECASE
+)
 
 # --- INFERRED (§3.2): receipts carry no recipient field; the Italian receipt text names
 # the address ("... ed indirizzato a "x@y" è stato consegnato ...").
@@ -164,29 +172,57 @@ def derive_state(
 
 def _outcomes(receipts: list[PecReceipt]) -> tuple[dict[str, None], dict[str, None]]:
     """Final outcome per recipient; a delivery wins over any failure notice."""
-    accepted = next(
-        (r.date for r in receipts if r.type == ReceiptType.ACCEPTANCE), None
-    )
     delivered: dict[str, None] = {}
     failed: dict[str, None] = {}
-    for index, receipt in enumerate(receipts):
+    finals = final_notices(receipts)
+    for index, (receipt, final) in enumerate(zip(receipts, finals, strict=True)):
         key = receipt.about_recipient or f"#{index}"
+        failure = final or receipt.type == ReceiptType.NON_DELIVERY
         if receipt.type == ReceiptType.DELIVERY:
             delivered[key] = None
             failed.pop(key, None)
-        elif _is_final_failure(receipt, accepted) and key not in delivered:
+        elif failure and key not in delivered:
             failed[key] = None
     return delivered, failed
 
 
-def _is_final_failure(receipt: PecReceipt, accepted: datetime | None) -> bool:
-    if receipt.type == ReceiptType.NON_DELIVERY:
-        return True
-    if receipt.type != ReceiptType.DELIVERY_TIMEOUT:
-        return False
-    if accepted is None or receipt.date is None:
-        return False
-    return receipt.date - accepted >= TIMEOUT_FINAL_AFTER
+def final_notices(receipts: Sequence[PecReceipt]) -> list[bool]:
+    """For each receipt, in the order given: is it the *final* "SUP. TEMPO MASSIMO"
+    notice (not delivered) rather than the 12 h warning (delivery may still come)?
+
+    INFERRED, defensively: the dates first (22 h or more after the acceptance is
+    final, per the CONFIRMED timing); without them, a body naming one deadline only
+    ("24 ore", "definitivo" / "12 ore", "preavviso"); failing that, the second notice
+    about one recipient is the final one. Anything else counts as the warning, so a
+    doubtful notice keeps the send open rather than closing it early.
+    """
+    accepted = min(
+        (r.date for r in receipts if r.type == ReceiptType.ACCEPTANCE and r.date),
+        default=None,
+    )
+    finals = [False] * len(receipts)
+    warned: set[str] = set()
+    for index in sorted(range(len(receipts)), key=lambda i: _date_key(receipts[i])):
+        receipt = receipts[index]
+        if receipt.type != ReceiptType.DELIVERY_TIMEOUT:
+            continue
+        about = receipt.about_recipient
+        finals[index] = _timeout_is_final(receipt, accepted, about in warned)
+        if about:
+            warned.add(about)
+    return finals
+
+
+def _timeout_is_final(
+    receipt: PecReceipt, accepted: datetime | None, repeated: bool
+) -> bool:
+    if accepted is not None and receipt.date is not None:
+        return receipt.date - accepted >= TIMEOUT_FINAL_AFTER
+    says_final = bool(_TIMEOUT_FINAL_WORDS.search(receipt.text))
+    says_warning = bool(_TIMEOUT_WARNING_WORDS.search(receipt.text))
+    if says_final != says_warning:
+        return says_final
+    return repeated
 
 
 def _named(outcomes: dict[str, None]) -> tuple[str, ...]:

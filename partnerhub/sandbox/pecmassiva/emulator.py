@@ -6,6 +6,10 @@ Where the OAS is silent the choice is marked INFERRED and mirrors the client's
 `wire.py`: 429 with `Retry-After` beyond one send per second per token, stable ids,
 `q` matched as a case-insensitive substring of subject, sender, recipient and body.
 Receipts settle lazily: every call first delivers what is due at `clock.now()`.
+Each recipient's receipts and their times come from `mailbox.outcome_plan`: CONSEGNA
+or AVVISO DI MANCATA CONSEGNA after `settle_seconds`, or, for the "never" and "slow"
+addresses, the 12 h "SUP. TEMPO MASSIMO" warning, then the final notice (23 h) or a
+late CONSEGNA (18 h), all on the shared clock so tests move them on with `advance`.
 """
 
 from __future__ import annotations
@@ -26,17 +30,24 @@ from ..wire import Clock, SandboxRequest, SandboxResponse
 from .mailbox import (
     DEMO_MAILBOXES,
     DEMO_TOKEN,
+    NON_DELIVERY,
     QUOTA_LIMIT_KIB,
     RECEIPT_SENDER,
     ROME,
+    TIMEOUT_FINAL,
+    TIMEOUT_PREFIX,
+    TIMEOUT_WARNING,
     VIRUS_MARKER,
+    Due,
     Mailbox,
     Sending,
     acceptance_text,
     delivery_text,
-    is_certified,
     non_acceptance_text,
     non_delivery_text,
+    outcome_plan,
+    timeout_final_text,
+    timeout_warning_text,
 )
 from .seeds import seed
 
@@ -49,6 +60,13 @@ BAD_MAILBOX = "An error occured: the requested mailbox might be unavailable"
 _EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 Handler = Callable[[SandboxRequest, str], SandboxResponse]
+# Outcome -> subject prefix and body of the notices that only the sender's box gets.
+# The 12 h and 24 h notices share their subject and differ by the body (spec §5.3).
+NOTICES: dict[str, tuple[str, Callable[[Sending, str, float], str]]] = {
+    NON_DELIVERY: ("AVVISO DI MANCATA CONSEGNA", non_delivery_text),
+    TIMEOUT_WARNING: (TIMEOUT_PREFIX, timeout_warning_text),
+    TIMEOUT_FINAL: (TIMEOUT_PREFIX, timeout_final_text),
+}
 
 
 class _Refused(Exception):
@@ -160,7 +178,7 @@ class PecMassivaSandbox:
             body=data["body"],
             sent_at=now,
             attachment_bytes=attachment_bytes,
-            settled=virus,
+            due=[] if virus else self._schedule(recipients, now),
         )
         self.sendings[sending.code] = sending
         self._submission_receipt(mailbox, sending, virus=virus)
@@ -194,26 +212,39 @@ class PecMassivaSandbox:
         return f"{datetime.fromtimestamp(now, ROME):%Y%m%d%H%M%S}{next(self._counter)}"
 
     # --- receipts -------------------------------------------------------------------
-    def _settle(self, now: float) -> None:
-        """Deliver the outcome receipts of every send whose settle time has passed."""
-        due = [
-            s
-            for s in self.sendings.values()
-            if not s.settled and now >= s.sent_at + self.settle_seconds
+    def _schedule(self, recipients: tuple[str, ...], sent_at: float) -> list[Due]:
+        return [
+            Due(sent_at + after, recipient, outcome)
+            for recipient in recipients
+            for after, outcome in outcome_plan(recipient, self.settle_seconds)
         ]
-        for sending in sorted(due, key=lambda s: s.sent_at):
-            for recipient in sending.recipients:
-                self._deliver_outcome(sending, recipient)
-            sending.settled = True
 
-    def _deliver_outcome(self, sending: Sending, recipient: str) -> None:
-        at = sending.sent_at + self.settle_seconds
-        own = self.mailboxes[sending.mailbox]
-        if not is_certified(recipient):
-            text = non_delivery_text(sending, recipient, at)
-            subject = f"AVVISO DI MANCATA CONSEGNA: {sending.coded_subject}"
-            own.deliver(sender=RECEIPT_SENDER, date=at, subject=subject, body=text)
+    def _settle(self, now: float) -> None:
+        """File every receipt whose time has come, oldest first (ids follow time)."""
+        ready = [
+            (due, sending)
+            for sending in self.sendings.values()
+            for due in sending.due
+            if due.at <= now
+        ]
+        for due, sending in sorted(ready, key=lambda p: (p[0].at, p[1].sent_at)):
+            sending.due.remove(due)
+            self._deliver_outcome(sending, due)
+
+    def _deliver_outcome(self, sending: Sending, due: Due) -> None:
+        """One receipt into the sender's box (and the envelope into a local box)."""
+        if due.outcome not in NOTICES:
+            self._deliver_to(sending, due.recipient, due.at)
             return
+        prefix, text = NOTICES[due.outcome]
+        self.mailboxes[sending.mailbox].deliver(
+            sender=RECEIPT_SENDER,
+            date=due.at,
+            subject=f"{prefix}: {sending.coded_subject}",
+            body=text(sending, due.recipient, due.at),
+        )
+
+    def _deliver_to(self, sending: Sending, recipient: str, at: float) -> None:
         target = self.mailboxes.get(recipient.lower())
         if target is not None:  # the transport envelope lands in a local mailbox
             target.deliver(
@@ -223,7 +254,7 @@ class PecMassivaSandbox:
                 body=sending.body,
                 extra_bytes=sending.attachment_bytes,
             )
-        own.deliver(
+        self.mailboxes[sending.mailbox].deliver(
             sender=RECEIPT_SENDER,
             date=at,
             subject=f"CONSEGNA: {sending.coded_subject}",

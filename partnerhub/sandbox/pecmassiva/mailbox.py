@@ -2,8 +2,9 @@
 
 Receipts follow the PEC conventions of spec §5 (subject prefixes, `posta-certificata@`
 sender, Italian receipt wording naming the recipient) so the client's parsing is
-exercised on realistic text. Which recipients get a delivery is a fixed, documented
-rule (`is_certified`), so tests and demos can choose the outcome by the address.
+exercised on realistic text. Which recipients get a delivery, and when, is a fixed,
+documented rule on the address (`outcome_plan`), so tests and demos choose the
+outcome by the address, as `bounce` does for Mail Partner.
 """
 
 from __future__ import annotations
@@ -31,6 +32,25 @@ ENVELOPE_KIB = 4  # signature, daticert.xml and headers around every PEC message
 # A recipient is on a certified (PEC) domain when its domain contains one of these;
 # anything else (gmail.com, libero.it, example.fr) gets AVVISO DI MANCATA CONSEGNA.
 CERTIFIED_DOMAIN_MARKERS = ("pec", "cert", "legalmail")
+# A certified recipient whose local part holds one of these has no delivery within 12 h:
+# "never" gets the 12 h warning, then the final notice (§5.5); "slow" gets the warning,
+# then its CONSEGNA between the two deadlines.
+NEVER_DELIVERED_MARKER = "never"
+SLOW_DELIVERY_MARKER = "slow"
+HOUR = 3600.0
+TIMEOUT_WARNING_AFTER = 12 * HOUR  # CONFIRMED (§5.5): no delivery within 12 hours
+# CONFIRMED (§5.5): the final notice comes "within 24 h, and not before 22 h"; 23 h
+# sits inside that window, so a reader must not expect it at exactly 24 h.
+TIMEOUT_FINAL_AFTER = 23 * HOUR
+SLOW_DELIVERY_AFTER = 18 * HOUR  # after the warning, before the final notice
+TIMEOUT_PREFIX = "AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO"
+# What a recipient's next receipt is (`Due.outcome`).
+DELIVERY, NON_DELIVERY, TIMEOUT_WARNING, TIMEOUT_FINAL = (
+    "delivery",
+    "non_delivery",
+    "timeout_warning",
+    "timeout_final",
+)
 # An attachment whose content holds this marker (the EICAR test file does) is refused
 # at submission: AVVISO DI NON ACCETTAZIONE PER VIRUS instead of ACCETTAZIONE.
 VIRUS_MARKER = b"EICAR"
@@ -40,6 +60,24 @@ def is_certified(address: str) -> bool:
     """The sandbox's rule for "this address belongs to a PEC provider"."""
     domain = address.rpartition("@")[2].lower()
     return any(marker in domain for marker in CERTIFIED_DOMAIN_MARKERS)
+
+
+def outcome_plan(address: str, settle_seconds: float) -> list[tuple[float, str]]:
+    """(seconds after the send, outcome) of each receipt this recipient will get."""
+    if not is_certified(address):
+        return [(settle_seconds, NON_DELIVERY)]
+    local = address.rpartition("@")[0].lower()
+    if NEVER_DELIVERED_MARKER in local:
+        return [
+            (TIMEOUT_WARNING_AFTER, TIMEOUT_WARNING),
+            (TIMEOUT_FINAL_AFTER, TIMEOUT_FINAL),
+        ]
+    if SLOW_DELIVERY_MARKER in local:
+        return [
+            (TIMEOUT_WARNING_AFTER, TIMEOUT_WARNING),
+            (SLOW_DELIVERY_AFTER, DELIVERY),
+        ]
+    return [(settle_seconds, DELIVERY)]
 
 
 def rfc2822(timestamp: float) -> str:
@@ -127,9 +165,18 @@ class Mailbox:
         return BASE_USAGE_KIB + sum(m.size_kib for m in self.messages.values())
 
 
+@dataclass(frozen=True)
+class Due:
+    """A receipt still to come for one recipient: at `at`, of kind `outcome`."""
+
+    at: float
+    recipient: str
+    outcome: str
+
+
 @dataclass
 class Sending:
-    """One accepted POST /send, waiting for its delivery receipts."""
+    """One accepted POST /send, waiting for its delivery receipts (`due`)."""
 
     code: str
     mailbox: str
@@ -138,11 +185,15 @@ class Sending:
     body: str
     sent_at: float
     attachment_bytes: int
-    settled: bool = False
+    due: list[Due] = field(default_factory=list)
 
     @property
     def coded_subject(self) -> str:
         return f"{self.subject} {self.code}"
+
+    @property
+    def settled(self) -> bool:
+        return not self.due
 
 
 # --- receipt texts (Italian, as the providers write them) -----------------------------
@@ -204,6 +255,41 @@ def non_delivery_text(sending: Sending, recipient: str, at: float) -> str:
             "è stato rilevato un problema che ne impedisce la consegna.",
             "Errore: 5.1.1 - il destinatario non appartiene a un dominio di posta",
             "elettronica certificata.",
+            _identifier(sending),
+        ]
+    )
+
+
+def timeout_warning_text(sending: Sending, recipient: str, at: float) -> str:
+    """The 12 h notice. INFERRED wording: the spec (§5.3) only says the 12 h and the
+    24 h notices share one subject and differ by their body; this one says "12 ore"
+    and "preavviso", and nothing the final notice says."""
+    return "\n".join(
+        [
+            "Avviso di mancata consegna per superamento dei tempi massimi",
+            "(preavviso a 12 ore dall'invio)",
+            "",
+            f'{_when(at)} nel messaggio "{sending.subject}" proveniente da',
+            f'"{sending.mailbox}" ed indirizzato a "{recipient}"',
+            "non è pervenuta la ricevuta di avvenuta consegna entro 12 ore dall'invio.",
+            "Il messaggio potrebbe ancora essere consegnato: questo è un preavviso.",
+            _identifier(sending),
+        ]
+    )
+
+
+def timeout_final_text(sending: Sending, recipient: str, at: float) -> str:
+    """The final notice, sent between 22 h and 24 h. INFERRED wording (see above):
+    it says "24 ore" and "definitivo", and neither "12 ore" nor "preavviso"."""
+    return "\n".join(
+        [
+            "Avviso di mancata consegna per superamento dei tempi massimi",
+            "(avviso definitivo a 24 ore dall'invio)",
+            "",
+            f'{_when(at)} nel messaggio "{sending.subject}" proveniente da',
+            f'"{sending.mailbox}" ed indirizzato a "{recipient}"',
+            "non è pervenuta la ricevuta di avvenuta consegna entro 24 ore dall'invio:",
+            "il messaggio non è stato consegnato. Questo avviso è definitivo.",
             _identifier(sending),
         ]
     )
