@@ -99,10 +99,31 @@ def quiet_hours_warning(*, channel: str, when: datetime) -> str:
     )
 
 
+# Codes 22/23: SMS Partner refuses a marketing send *scheduled* for a quiet time
+# (one handed over during them is queued, not refused).
+REFUSED_SENTENCE = _(
+    "The provider refuses a marketing message scheduled between 20:00 and 08:00, "
+    "on a Sunday or on a public holiday: choose a working day between 08:00 and "
+    "20:00."
+)
+DEFERRED_IN_QUIET_HOURS = _(
+    "SMS Partner refuses a marketing SMS handed over for a time between 20:00 and "
+    "08:00, on a Sunday or on a public holiday. Choose a working day between 08:00 "
+    "and 20:00, or let PartnerHub send it at the time (the provider then holds it "
+    "until the next working day)."
+)
+
+
+def refuses_deferred(*, channel: str, when: datetime) -> bool:
+    """True if the provider would refuse a send handed over now for `when`:
+    SMS Partner's codes 22/23 (Mail Partner queues it instead)."""
+    return channel == "sms" and is_quiet(when)
+
+
 def describe_refusal(exc: Exception) -> str:
     """What to store for a provider refusal: codes 22/23 become the rule's
     sentence; anything else its typed technical text, which the pages explain
     in the reader's language (`partnerhub.provider_messages.explain`)."""
     if isinstance(exc, errors.QuietHours):
-        return str(QUEUED_SENTENCE)
+        return str(REFUSED_SENTENCE)
     return technical(exc)

@@ -35,7 +35,7 @@ from partnerhub.rules import (  # noqa: F401 - messages re-exported for views/te
 )
 from unsubscribes.selectors import is_unsubscribed
 
-from . import attachments, counters, dispatch, merge_fields, options
+from . import attachments, counters, dispatch, merge_fields, options, quiet_hours
 from .answer_writer import AnswerWriter
 from .channels import ChannelAdapter, StatusUpdate, adapter_for
 from .models import (
@@ -485,7 +485,7 @@ def _validate_content(campaign: Campaign) -> None:
         rules.validate_sms_sender(campaign.sender)
 
 
-def _validate_time(scheduled_at: datetime, *, deferred: bool) -> None:
+def _validate_time(scheduled_at: datetime, *, deferred: bool, channel: str) -> None:
     now = timezone.now()
     if scheduled_at <= now:
         raise ValidationError(IN_THE_PAST, code="past")
@@ -494,6 +494,10 @@ def _validate_time(scheduled_at: datetime, *, deferred: bool) -> None:
             raise ValidationError(NOT_FIVE_MINUTES, code="five_minutes")
         if scheduled_at < now + timedelta(minutes=10):
             raise ValidationError(TOO_SOON_FOR_PROVIDER, code="too_soon")
+        if quiet_hours.refuses_deferred(channel=channel, when=scheduled_at):
+            raise ValidationError(
+                quiet_hours.DEFERRED_IN_QUIET_HOURS, code="quiet_hours"
+            )
 
 
 def campaign_schedule(
@@ -504,7 +508,9 @@ def campaign_schedule(
     actor: Actor = None,
 ) -> Campaign:
     """Plan a draft for later; a deferred one is handed to the provider right away."""
-    _validate_time(scheduled_at, deferred=deferred_at_provider)
+    _validate_time(
+        scheduled_at, deferred=deferred_at_provider, channel=campaign.channel
+    )
     return _queue(campaign, scheduled_at, deferred=deferred_at_provider, actor=actor)
 
 

@@ -7,11 +7,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from campaigns import dispatch, quiet_hours, services
-from campaigns.models import FINAL_DELIVERY_STATUSES, CampaignStatus, DeliveryStatus
+from campaigns.models import (
+    FINAL_DELIVERY_STATUSES,
+    Campaign,
+    CampaignStatus,
+    DeliveryStatus,
+)
 from tests.campaign_factories import (
     AudienceFactory,
     CampaignFactory,
@@ -312,17 +318,43 @@ def next_sunday_10h() -> datetime:
     return datetime.combine(sunday, time(10, 0), tzinfo=PARIS)
 
 
-def test_an_sms_campaign_deferred_to_a_sunday_fails_with_the_rule(sandbox):
-    """The sandbox refuses an SMS scheduled on a Sunday (code 23): the dispatch
-    records the quiet-hours sentence, not a technical code."""
+def next_working_day_10h() -> datetime:
+    day = timezone.localtime(timezone.now(), PARIS).date() + timedelta(days=1)
+    while quiet_hours.is_quiet(datetime.combine(day, time(10, 0), tzinfo=PARIS)):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=PARIS)
+
+
+def test_an_sms_deferred_to_a_sunday_is_refused_before_it_reaches_the_provider(
+    sandbox,
+):
+    """SMS Partner would refuse it (code 23): the schedule says so at once."""
     sandbox.quiet_hours(True)
     campaign = CampaignFactory(channel="sms", audience=audience_with(3))
+    with pytest.raises(ValidationError) as refused:
+        services.campaign_schedule(
+            campaign=campaign, scheduled_at=next_sunday_10h(), deferred_at_provider=True
+        )
+    assert refused.value.code == "quiet_hours"
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+    assert sandbox.requests("sms", "/send") == []
+
+
+def test_an_sms_campaign_refused_for_quiet_hours_fails_with_the_rule(sandbox):
+    """Should one still reach the provider for a Sunday (planned before a rule
+    change, say), the sandbox refuses it with code 23 and the dispatch records
+    the rule's sentence, not a technical code."""
+    sandbox.quiet_hours(True)
+    campaign = CampaignFactory(channel="sms", audience=audience_with(3))
+    working_day = next_working_day_10h()
     services.campaign_schedule(
-        campaign=campaign, scheduled_at=next_sunday_10h(), deferred_at_provider=True
+        campaign=campaign, scheduled_at=working_day, deferred_at_provider=True
     )
+    Campaign.objects.filter(pk=campaign.pk).update(scheduled_at=next_sunday_10h())
     dispatch.dispatch(campaign.pk, **NO_WAIT)
     campaign.refresh_from_db()
-    sentence = str(quiet_hours.QUEUED_SENTENCE)
+    sentence = str(quiet_hours.REFUSED_SENTENCE)
     assert campaign.status == CampaignStatus.FAILED
     assert sentence in campaign.status_reason
     assert set(campaign.deliveries.values_list("error", flat=True)) == {sentence}

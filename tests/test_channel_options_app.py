@@ -483,6 +483,33 @@ def test_scheduling_into_quiet_hours_says_so_after_the_send_is_planned(marketing
     assert any(str(quiet_hours.QUEUED_SENTENCE) in m for m in shown), shown
 
 
+def test_an_sms_handed_to_the_provider_for_a_sunday_is_refused_on_the_review_page(
+    marketing,
+):
+    """SMS Partner refuses it (codes 22/23): the time field says why and how to fix
+    it; nothing is planned."""
+    campaign = CampaignFactory(
+        channel="sms",
+        audience=audience_with(1),
+        account=AccountFactory(provider="sms", credits=Decimal(10)),
+    )
+    when = next_weekday(6, 10)
+    response = marketing.post(
+        reverse("campaigns:review", args=[campaign.pk]),
+        {
+            "mode": "later",
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "deferred_at_provider": "on",
+            "confirm": "on",
+        },
+    )
+    assert response.status_code == 200
+    errors_shown = response.context["form"].errors["scheduled_at"]
+    assert errors_shown == [str(quiet_hours.DEFERRED_IN_QUIET_HOURS)]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
 def test_codes_22_23_on_a_test_send_are_shown_as_the_rule(marketing, monkeypatch):
     campaign = CampaignFactory(channel="sms", audience=audience_with(1))
 
@@ -502,7 +529,7 @@ def test_codes_22_23_on_a_test_send_are_shown_as_the_rule(marketing, monkeypatch
     }
     response = marketing.post(reverse("campaigns:test_send", args=[campaign.pk]), post)
     shown = [str(m) for m in response.context["messages"]]
-    assert str(quiet_hours.QUEUED_SENTENCE) in shown
+    assert str(quiet_hours.REFUSED_SENTENCE) in shown
 
 
 def test_codes_22_23_in_a_dispatch_are_shown_as_the_rule(monkeypatch):
@@ -519,7 +546,7 @@ def test_codes_22_23_in_a_dispatch_are_shown_as_the_rule(monkeypatch):
     dispatch.dispatch(campaign.pk, sleep=lambda s: None)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FAILED
-    sentence = str(quiet_hours.QUEUED_SENTENCE)
+    sentence = str(quiet_hours.REFUSED_SENTENCE)
     assert sentence in campaign.status_reason
     assert {d.error for d in campaign.deliveries.all()} == {sentence}
 

@@ -134,7 +134,7 @@ def test_timeline_shows_the_12_h_warning_then_the_final_notice(
     assert timeline.index(">12 h warning<") < timeline.index(
         ">final notice: not delivered<"
     )
-    assert "avis définitif\u202f: non remise" in french.content.decode()
+    assert "avis définitif\u00a0: non remise" in french.content.decode()
 
 
 def test_discarding_a_draft_sends_nothing(client, box, pec_live) -> None:

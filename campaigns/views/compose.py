@@ -52,7 +52,7 @@ from ..forms import (
 )
 from ..models import Audience, Campaign, CampaignStatus, Channel
 from ..options import VOICEMAIL_PRICE
-from ..quiet_hours import QUEUED_SENTENCE, quiet_hours_warning
+from ..quiet_hours import REFUSED_SENTENCE, quiet_hours_warning
 from ..selectors import campaign_audience_counts
 from ..sms import LOW_COST_STOP, MAX_PARTS, STOP_MENTION, campaign_sms_length
 
@@ -67,14 +67,14 @@ NEW_TITLES: dict[str, StrPromise] = {
     Channel.SMS: _("New SMS campaign"),
     Channel.VOICE: _("New voice campaign"),
 }
-TIME_ERROR_CODES = {"past", "five_minutes", "too_soon"}
+TIME_ERROR_CODES = {"past", "five_minutes", "too_soon", "quiet_hours"}
 MAX_PREVIEW_BYTES = 1_000_000
 PROVIDER_ERROR_MESSAGES: tuple[tuple[type[errors.ProviderError], Any], ...] = (
     (errors.AddressUnsubscribed, _("The provider refuses: this address is on its "
                                    "unsubscribe or STOP list.")),
     (errors.InvalidAddress, _("The provider refused the address: %(detail)s")),
     (errors.InsufficientCredits, _("The account has not enough credits.")),
-    (errors.QuietHours, QUEUED_SENTENCE),
+    (errors.QuietHours, REFUSED_SENTENCE),
     (errors.InvalidApiKey, _("The provider refused the account's key: ask an admin.")),
     (errors.AccessDenied, _("The provider refused access to the account: %(detail)s")),
     (errors.RateLimited, _("The provider asks to slow down: try again in a minute.")),
