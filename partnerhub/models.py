@@ -146,8 +146,8 @@ class CreditSnapshot(models.Model):
 class LoginLockout(models.Model):
     """A sign-in lock-out in force or recently over (partnerhub/throttle.py).
 
-    The counts themselves live in the `login` cache; this row lets admins see who
-    is waiting, from where, and lift the wait.
+    The counts themselves are `LoginFailureCount` rows; this row lets admins see
+    who is waiting, from where, and lift the wait.
     """
 
     username = models.CharField(_("username"), max_length=150)
@@ -173,6 +173,29 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.address or '*'}"
+
+
+class LoginFailureCount(models.Model):
+    """Wrong passwords of one (username, address) pair, or of one username.
+
+    A table rather than a cache so that counting is one SQL increment
+    (partnerhub/throttle.py): parallel attempts on several workers or nodes each
+    count. The key is a keyed hash, so the table names no one; a row past
+    `expires_at` counts as absent and is swept.
+    """
+
+    key = models.CharField(_("key"), max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(_("failed attempts"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("forgotten after"), db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-in failure count")
+        verbose_name_plural = _("sign-in failure counts")
+        default_permissions = ()  # written by the throttle only, shown nowhere
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"
 
 
 class CreditMove(models.Model):

@@ -146,9 +146,8 @@ else:
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
 
 # --- cache -------------------------------------------------------------------------
-# `login` holds the sign-in failure counts in the database (table created by a
-# migration), so every process and node shares them, with or without Redis.
-LOGIN_CACHE_TABLE = "partnerhub_login_cache"
+# Sign-in failure counts are not cached: they are rows (partnerhub/throttle.py),
+# counted atomically and shared by every process and node, with or without Redis.
 CACHES = {
     "default": (
         {
@@ -159,11 +158,6 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
-    "login": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": LOGIN_CACHE_TABLE,
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
-    },
 }
 
 # --- passwords and sessions ---------------------------------------------------

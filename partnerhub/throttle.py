@@ -9,14 +9,15 @@ do not shut the twentieth out.
 
 The client address is REMOTE_ADDR, or, when that is one of `TRUSTED_PROXIES`, the
 last X-Forwarded-For hop that is not a trusted proxy (a client cannot forge it: the
-proxy appends the address it saw). Counts live in the `login` cache, the database
-cache (settings), so every process and node shares them without Redis. A lock-out
-is also recorded as a `LoginLockout` row, which admins list and unlock.
+proxy appends the address it saw). Counts are `LoginFailureCount` rows, so every
+process and node shares them without Redis, and each failure is one SQL increment
+of its row: failures sent in parallel to several workers all count (a cache's
+read-then-write lost most of them, and with them the wait). A lock-out is also
+recorded as a `LoginLockout` row, which admins list and unlock.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import math
 import time
@@ -24,17 +25,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
-CACHE_ALIAS = "login"
+from .models import LoginFailureCount, LoginLockout
+
 USER_LIMIT_FACTOR = 4  # failures of one username from every address together
+SWEEP_BATCH = 1000  # expired counts deleted at most per sweep
 
 
 @dataclass(frozen=True)
 class Counter:
-    """One cache key: whose failures it counts and how many it allows."""
+    """One failure count: whose failures it counts and how many it allows."""
 
     key: str
     username: str
@@ -100,7 +104,9 @@ def _trusted(address: str) -> bool:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
+    """Keyed with SECRET_KEY: a copy of the table cannot be matched to usernames
+    or addresses by hashing guesses (changing the key forgets the counts)."""
+    return salted_hmac("partnerhub.throttle", text, algorithm="sha256").hexdigest()[:40]
 
 
 def _norm(username: str) -> str:
@@ -113,68 +119,125 @@ def counters(username: str, address: str) -> list[Counter]:
     if not user:
         return []
     limit = _limit()
-    found = [
-        Counter(f"login:user:{_digest(user)}", user, "", limit * USER_LIMIT_FACTOR)
-    ]
+    found = [Counter(f"user:{_digest(user)}", user, "", limit * USER_LIMIT_FACTOR)]
     if address:
-        pair = f"login:pair:{_digest(user + '|' + address)}"
+        pair = f"pair:{_digest(user + '|' + address)}"
         found.insert(0, Counter(pair, user, address, limit))
     return found
 
 
 def locked_for(request: HttpRequest | None, username: str) -> int:
     """Seconds this username must still wait from this client (0: may try now)."""
-    cache = caches[CACHE_ALIAS]
     now = time.time()
-    waits = [0.0]
-    for counter in counters(username, client_address(request)):
-        entry = cache.get(counter.key) or {}
-        waits.append(float(entry.get("until", 0)) - now)
+    keys = [counter.key for counter in counters(username, client_address(request))]
+    untils = LoginFailureCount.objects.filter(
+        key__in=keys, expires_at__gt=_at(now)
+    ).values_list("locked_until", flat=True)
+    waits = [0.0, *(until.timestamp() - now for until in untils if until)]
     return max(0, math.ceil(max(waits)))
 
 
 def record_failure(request: HttpRequest | None, username: str) -> None:
-    """Count a wrong password; past a limit, start (or double) the wait."""
-    cache = caches[CACHE_ALIAS]
+    """Count a wrong password; past a limit, start (or double) the wait.
+
+    The sweep of expired counts runs after the count's commit, in a transaction
+    of its own, and only when a new count starts (when the table grows).
+    """
     now = time.time()
-    for counter in counters(username, client_address(request)):
-        entry = cache.get(counter.key) or {"failures": 0, "until": 0}
-        failures = int(entry["failures"]) + 1
+    if _count_failures(counters(username, client_address(request)), now):
+        _sweep(now)
+
+
+@transaction.atomic
+def _count_failures(found: list[Counter], now: float) -> bool:
+    """Count one failure on each counter; True if a counter's row was created.
+
+    Each row stays locked from its increment to the commit, so the wait set is
+    the one for the count this failure made. The pair comes before the
+    username-wide counter in every transaction here, so two never deadlock.
+    """
+    created = False
+    for counter in found:
+        failures, new = _increment(counter.key, now)
+        created = created or new
         delay = delay_for(failures, counter.limit)
-        cache.set(counter.key, {"failures": failures, "until": now + delay}, _window())
         if delay:
+            LoginFailureCount.objects.filter(key=counter.key).update(
+                locked_until=_at(now + delay)
+            )
             _record_lockout(counter, failures, now + delay)
+    return created
+
+
+def _increment(key: str, now: float) -> tuple[int, bool]:
+    """(failures after this one, row created) in SQL, never read-modify-write.
+
+    An expired count starts again at one. Two first failures may both find no
+    row: the unique key lets one insert, and the other then increments.
+    """
+    rows = LoginFailureCount.objects.filter(key=key)
+    live = Q(expires_at__gt=_at(now))
+    expires_at = _at(now + _window())
+    if rows.update(
+        failures=Case(When(live, then=F("failures") + 1), default=Value(1)),
+        locked_until=Case(When(live, then=F("locked_until")), default=None),
+        expires_at=expires_at,
+    ):
+        return rows.values_list("failures", flat=True).get(), False
+    try:
+        with transaction.atomic():
+            LoginFailureCount.objects.create(key=key, failures=1, expires_at=expires_at)
+    except IntegrityError:
+        return _increment(key, now)
+    return 1, True
+
+
+def _sweep(now: float) -> None:
+    """Delete expired counts, skipping rows a failure being counted holds.
+
+    Skipping locked rows (PostgreSQL) means the sweep never waits for a count,
+    so it cannot deadlock with one; SQLite runs one writer at a time anyway.
+    """
+    with transaction.atomic():
+        expired = LoginFailureCount.objects.filter(expires_at__lte=_at(now))
+        batch = expired.select_for_update(skip_locked=True).values("key")
+        LoginFailureCount.objects.filter(key__in=batch[:SWEEP_BATCH]).delete()
 
 
 def record_success(request: HttpRequest | None, username: str) -> None:
-    """A right password clears this client's count and the username-wide one."""
-    keys = [c.key for c in counters(username, client_address(request))]
-    caches[CACHE_ALIAS].delete_many(keys)
+    """A right password clears this client's count and the username-wide one.
+
+    One row per statement: a statement never holds one row while waiting for
+    the other, which a failure being counted may hold.
+    """
+    for counter in counters(username, client_address(request)):
+        LoginFailureCount.objects.filter(key=counter.key).delete()
 
 
 def _record_lockout(counter: Counter, failures: int, until: float) -> None:
-    from .models import LoginLockout
-
     LoginLockout.objects.update_or_create(
         username=counter.username,
         address=counter.address,
-        defaults={
-            "failures": failures,
-            "locked_until": datetime.fromtimestamp(until, tz=UTC),
-        },
+        defaults={"failures": failures, "locked_until": _at(until)},
     )
 
 
 @transaction.atomic
-def unlock(*, lockouts: list) -> int:
-    """Lift these lock-outs now (admin action): counts cleared, rows deleted."""
-    cache = caches[CACHE_ALIAS]
-    for lockout in lockouts:
+def unlock(*, lockouts: list[LoginLockout]) -> int:
+    """Lift these lock-outs now (admin action): counts cleared, rows deleted.
+
+    Pairs first, then usernames: the order failures lock the same rows in.
+    """
+    for lockout in sorted(lockouts, key=lambda lockout: not lockout.address):
         for counter in counters(lockout.username, lockout.address):
             if counter.address == lockout.address:
-                cache.delete(counter.key)
+                LoginFailureCount.objects.filter(key=counter.key).delete()
         lockout.delete()
     return len(lockouts)
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
 def lockout_seconds() -> int:

@@ -56,20 +56,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings: Any, request: pytest.FixtureRequest) -> None:
-    """Each test gets its own empty in-memory cache (login-failure counts included).
+    """Each test gets its own empty in-memory cache.
 
-    Without it, failures counted in one test (or in Redis by an earlier run) could
-    lock a later test's user out.
+    Without it, values cached in one test (or in Redis by an earlier run) could
+    leak into a later test. Sign-in failure counts are database rows
+    (partnerhub/throttle.py), which each test's database isolation already clears.
     """
-    isolated = {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": request.node.nodeid,
-    }
-    # `login` (sign-in failure counts) is the database cache in production; tests
-    # of sharing across processes point it back at the database themselves.
     settings.CACHES = {
-        "default": isolated,
-        "login": {**isolated, "LOCATION": request.node.nodeid + "-login"},
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
     }
 
 

@@ -1,8 +1,8 @@
 """Login throttling that a shared address cannot turn into a lock-out (issue #17.3).
 
 Counts are per (username, client address) with growing waits, the client address
-is read through trusted proxies only, the counts are shared by every process (the
-database cache), and admins see and lift lock-outs.
+is read through trusted proxies only, the counts are shared by every process (a
+database table, counted atomically), and admins see and lift lock-outs.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from partnerhub import throttle
-from partnerhub.models import LoginLockout
+from partnerhub.models import LoginFailureCount, LoginLockout
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,9 +115,8 @@ for password in sys.argv[2:]:
 """
 
 
-@pytest.mark.slow
-def test_two_processes_share_the_counts(tmp_path) -> None:
-    """Each process alone sees fewer failures than the limit; together they pass it."""
+def run_on_sqlite_file(tmp_path: Path, *argv: str) -> list[str]:
+    """Run Python with the production SQLite setup (a file: WAL, busy timeout)."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
     }
@@ -123,19 +125,24 @@ def test_two_processes_share_the_counts(tmp_path) -> None:
         "DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
         "LOGIN_FAILURE_LIMIT": "5",
+        "LOGIN_LOCKOUT_MAX_SECONDS": str(10**9),
     }
+    out = subprocess.run(
+        [sys.executable, *argv], env=env, cwd=ROOT, capture_output=True,
+        text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split("\n")
 
-    def run(*argv: str) -> list[str]:
-        out = subprocess.run(
-            [sys.executable, *argv], env=env, cwd=ROOT, capture_output=True,
-            text=True, check=False, timeout=180,
-        )  # fmt: skip
-        assert out.returncode == 0, out.stderr
-        return out.stdout.split("\n")
 
-    run("manage.py", "migrate", "--verbosity", "0")
-    first = run("-c", SCRIPT, "create", "w1", "w2", "w3")
-    second = run("-c", SCRIPT, "reuse", "w4", "w5", "right-password-12")
+@pytest.mark.slow
+def test_two_processes_share_the_counts(tmp_path) -> None:
+    """Each process alone sees fewer failures than the limit; together they pass it."""
+    run_on_sqlite_file(tmp_path, "manage.py", "migrate", "--verbosity", "0")
+    first = run_on_sqlite_file(tmp_path, "-c", SCRIPT, "create", "w1", "w2", "w3")
+    second = run_on_sqlite_file(
+        tmp_path, "-c", SCRIPT, "reuse", "w4", "w5", "right-password-12"
+    )
     assert first[:3] == ["200 checked"] * 3
     assert second[:2] == ["200 checked"] * 2
     assert second[2] == "200 throttled"  # the 6th attempt waits, in another process
@@ -166,3 +173,139 @@ def test_admins_see_lockouts_and_lift_them(client, admins_user) -> None:
 def test_marketing_cannot_see_lockouts(role_client) -> None:
     client = role_client("Marketing")
     assert client.get("/admin/partnerhub/loginlockout/").status_code == 403
+
+
+# --- counting is atomic: parallel wrong passwords all count --------------------------
+ATTACKER = "192.0.2.66"
+NOW = 1_800_000_000.0
+
+
+def request_from(address: str):
+    return type("R", (), {"META": {"REMOTE_ADDR": address}})()
+
+
+def stored_failures() -> dict[str, int]:
+    """Failures by counter kind ("pair" or "user") of the stored rows."""
+    rows = LoginFailureCount.objects.values_list("key", "failures")
+    return {key.split(":")[0]: failures for key, failures in rows}
+
+
+def wrong_passwords_in_parallel(times: int, username: str = "ana") -> None:
+    """`times` failures at once, each thread on its own database connection.
+
+    Every thread connects, then waits at a barrier, so their reads and writes of
+    the counts overlap as much as parallel web workers' would.
+    """
+    barrier = threading.Barrier(times, timeout=30)
+    request = request_from(ATTACKER)
+
+    def one() -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            throttle.record_failure(request, username)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(times) as pool:
+        for future in [pool.submit(one) for _ in range(times)]:
+            future.result()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_wrong_passwords_all_count(settings, monkeypatch) -> None:
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "The SQLite test database is in memory with a shared cache: parallel "
+            "writers fail at once with 'database table is locked' (no busy wait). "
+            "test_parallel_wrong_passwords_all_count_on_sqlite runs this on a file."
+        )
+    settings.LOGIN_LOCKOUT_MAX_SECONDS = 10**9  # no ceiling: each count waits its own
+    monkeypatch.setattr(throttle.time, "time", lambda: NOW)
+    wrong_passwords_in_parallel(20)
+    assert stored_failures() == {"pair": 20, "user": 20}
+    assert throttle.locked_for(request_from(ATTACKER), "ana") == throttle.delay_for(
+        20, 5
+    )
+    pair = LoginLockout.objects.get(username="ana", address=ATTACKER)
+    assert pair.failures == 20
+    everywhere = LoginLockout.objects.get(username="ana", address="")
+    assert everywhere.failures == 20  # the username-wide limit (4 x 5) is reached
+
+
+PARALLEL_SCRIPT = """
+import django
+django.setup()
+from partnerhub.models import LoginFailureCount, LoginLockout
+from tests.test_security_throttle import wrong_passwords_in_parallel
+wrong_passwords_in_parallel(20)
+print(sorted(LoginFailureCount.objects.values_list("failures", flat=True)))
+print(sorted(LoginLockout.objects.values_list("failures", flat=True)))
+"""
+
+
+@pytest.mark.slow
+def test_parallel_wrong_passwords_all_count_on_sqlite(tmp_path) -> None:
+    """SQLite as deployed (a file in WAL mode, writers queue on a busy timeout)."""
+    run_on_sqlite_file(tmp_path, "manage.py", "migrate", "--verbosity", "0")
+    counts, lockouts = run_on_sqlite_file(tmp_path, "-c", PARALLEL_SCRIPT)[:2]
+    assert counts == "[20, 20]"  # the pair and the username-wide counter
+    assert lockouts == "[20, 20]"
+
+
+# --- counts are forgotten after the window, and cleared by a success ---------------
+def test_counts_are_forgotten_a_window_after_the_last_failure(
+    settings, monkeypatch
+) -> None:
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 3600
+    now = [NOW]
+    monkeypatch.setattr(throttle.time, "time", lambda: now[0])
+    request = request_from(ATTACKER)
+    for _ in range(4):
+        throttle.record_failure(request, "ana")
+    now[0] += 3599
+    throttle.record_failure(request, "ana")  # the fifth: a wait
+    assert throttle.locked_for(request, "ana") == 60
+    now[0] += 3599  # over an hour after the first four, not after the last
+    throttle.record_failure(request, "ana")
+    assert throttle.locked_for(request, "ana") == 120  # the sixth: doubled
+    now[0] += 3600  # an hour after the last failure: all forgotten
+    assert throttle.locked_for(request, "ana") == 0
+    for _ in range(4):  # counted from one again: four stay under the limit of five
+        throttle.record_failure(request, "ana")
+    assert throttle.locked_for(request, "ana") == 0
+    assert stored_failures() == {"pair": 4, "user": 4}
+
+
+def test_expired_counts_are_swept_when_a_new_count_starts(
+    settings, monkeypatch
+) -> None:
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 3600
+    now = [NOW]
+    monkeypatch.setattr(throttle.time, "time", lambda: now[0])
+    throttle.record_failure(request_from(ATTACKER), "ana")
+    throttle.record_failure(request_from(ATTACKER), "bob")
+    now[0] += 1800
+    throttle.record_failure(request_from(ATTACKER), "bob")  # bob's rows now live on
+    now[0] += 1800
+    throttle.record_failure(request_from(ATTACKER), "cleo")  # new rows: a sweep
+    alive = {
+        key
+        for name in ("bob", "cleo")
+        for key in (c.key for c in throttle.counters(name, ATTACKER))
+    }
+    assert set(LoginFailureCount.objects.values_list("key", flat=True)) == alive
+
+
+def test_a_success_clears_the_pair_and_username_counts(monkeypatch) -> None:
+    monkeypatch.setattr(throttle.time, "time", lambda: NOW)
+    request, elsewhere = request_from(ATTACKER), request_from("198.51.100.4")
+    for _ in range(4):
+        throttle.record_failure(request, "ana")
+    for _ in range(3):
+        throttle.record_failure(elsewhere, "ana")
+    throttle.record_success(request, "ana")
+    assert LoginFailureCount.objects.get().failures == 3  # the other pair's
+    for _ in range(4):  # counted from zero again
+        throttle.record_failure(request, "ana")
+    assert throttle.locked_for(request, "ana") == 0
