@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import PecMailbox, PecSend
+from .models import PecMailbox, PecReceipt, PecSend, ReceiptKind
 
 
 def sees_every_mailbox(user: Any) -> bool:
@@ -35,7 +35,7 @@ def sends_for(user: Any) -> QuerySet[PecSend]:
     """The user's sends. Their mailboxes come in a second query, not a join: with
     an INNER JOIN, SQLite may start from the mailboxes and sort every send of
     the box for each page instead of reading the list's index in order."""
-    return (
+    return with_delivery_warning(
         PecSend.objects.filter(mailbox__in=mailboxes_for(user))
         .select_related("created_by")
         .prefetch_related("mailbox")
@@ -46,7 +46,17 @@ def mailbox_sends(box: PecMailbox) -> QuerySet[PecSend]:
     """The sends of a mailbox the user was granted (`mailbox_for`): by the box
     alone, which SQLite reads from the (mailbox, created_at, id) index in order."""
     sends = PecSend.objects.filter(mailbox=box).select_related("created_by")
-    return sends.prefetch_related("mailbox")
+    return with_delivery_warning(sends.prefetch_related("mailbox"))
+
+
+def with_delivery_warning(sends: QuerySet[PecSend]) -> QuerySet[PecSend]:
+    """`delivery_warning`: a "SUP. TEMPO MASSIMO" notice came for the send, so an
+    accepted one shows the spec's "Delivery warning" chip (§8) instead of
+    "Accepted". One EXISTS per listed send, on the (send, fingerprint) index."""
+    notices = PecReceipt.objects.filter(
+        send=OuterRef("pk"), kind=ReceiptKind.DELIVERY_TIMEOUT
+    )
+    return sends.annotate(delivery_warning=Exists(notices))
 
 
 def send_for(user: Any, pk: int) -> PecSend:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from pec.models import DispatchStatus, PecSend
 from tests import pec_helpers
@@ -122,13 +123,22 @@ def test_timeline_shows_the_12_h_warning_then_the_final_notice(
     pec_live.advance(13 * 3600)
     client.post(f"/pec/sends/{send.pk}/refresh/")
     delayed = client.get(f"/pec/sends/{send.pk}/").content.decode()
+    listed = client.get(reverse("pec:mailbox", args=[box.pk])).content.decode()
     pec_live.advance(11 * 3600)
     client.post(f"/pec/sends/{send.pk}/refresh/")
     final = client.get(f"/pec/sends/{send.pk}/").content.decode()
+    listed_final = client.get(reverse("pec:mailbox", args=[box.pk])).content.decode()
     french = client.get(f"/pec/sends/{send.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
 
+    # The send's chip (spec §8): "Delivery warning" while accepted and warned.
+    assert (
+        ">Delivery warning (12 h)<" in delayed and ">Delivery warning (12 h)<" in listed
+    )
+    assert "Delivery warning" not in final and "Delivery warning" not in listed_final
+    assert ">Not delivered<" in listed_final
+
     assert "delivery delayed (12 h warning)" in delayed
-    assert ">12 h warning<" in delayed and "final notice" not in delayed
+    assert ">12 h warning<" in delayed and "final notice: not delivered" not in delayed
     assert "delivery delayed" not in final and ">not delivered<" in final
     timeline = final.split('class="pec-timeline"', 1)[1]
     assert timeline.index(">12 h warning<") < timeline.index(
