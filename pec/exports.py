@@ -27,15 +27,25 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .models import PecSend
-from .receipts import recipient_states
+from .models import PecReceipt, PecSend, ReceiptKind
+from .receipts import final_notice_ids, recipient_states
 
 
 def _when(value: Any) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M:%S %Z") if value else "—"
 
 
+def _notice(receipt: PecReceipt, finals: set[int]) -> str | None:
+    """Which "SUP. TEMPO MASSIMO" notice this is: the two share kind and subject,
+    and a filed timeline must say which one closed the delivery."""
+    if receipt.kind != ReceiptKind.DELIVERY_TIMEOUT:
+        return None
+    return "final" if receipt.pk in finals else "12h_warning"
+
+
 def timeline_json(send: PecSend) -> dict[str, Any]:
+    rows = list(send.receipts.all())
+    finals = final_notice_ids(send, rows)
     return {
         "send": {
             "id": send.pk,
@@ -63,10 +73,11 @@ def timeline_json(send: PecSend) -> dict[str, Any]:
                 "date_as_received": r.date_raw,
                 "issuer": r.issuer,
                 "about_recipient": r.recipient or None,
+                "maximum_time_notice": _notice(r, finals),
                 "text": r.text,
                 "stored_at": r.fetched_at.isoformat(),
             }
-            for r in send.receipts.all()
+            for r in rows
         ],
         "exported_at": timezone.now().isoformat(),
     }
@@ -83,6 +94,7 @@ def timeline_pdf(send: PecSend) -> bytes:
         Paragraph(escape(_("Receipts")), styles["Heading2"]),
     ]
     rows = list(send.receipts.all())
+    finals = final_notice_ids(send, rows)
     if not rows:
         story.append(Paragraph(escape(_("No receipts yet.")), styles["BodyText"]))
     for receipt in rows:
@@ -90,7 +102,7 @@ def timeline_pdf(send: PecSend) -> bytes:
             KeepTogether(
                 [
                     Paragraph(
-                        f"<b>{escape(receipt.get_kind_display())}</b> — "
+                        f"<b>{escape(_kind_label(receipt, finals))}</b> — "
                         f"{escape(_when(receipt.date))}",
                         styles["Heading4"],
                     ),
@@ -129,6 +141,14 @@ def timeline_pdf(send: PecSend) -> bytes:
     )
     doc.build(story)
     return buffer.getvalue()
+
+
+def _kind_label(receipt: PecReceipt, finals: set[int]) -> str:
+    notice = _notice(receipt, finals)
+    if notice is None:
+        return str(receipt.get_kind_display())
+    which = _("final notice: not delivered") if notice == "final" else _("12 h warning")
+    return f"{receipt.get_kind_display()} ({which})"
 
 
 def _facts_table(send: PecSend, style: ParagraphStyle) -> Table:

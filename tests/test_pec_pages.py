@@ -146,6 +146,13 @@ def test_timeline_shows_the_12_h_warning_then_the_final_notice(
     )
     assert "avis définitif\u00a0: non remise" in french.content.decode()
 
+    # The filed timeline says which notice is which (they share kind and subject).
+    data = json.loads(client.get(f"/pec/sends/{send.pk}/receipts.json").content)
+    notices = [r["maximum_time_notice"] for r in data["receipts"]]
+    assert [n for n in notices if n] == ["12h_warning", "final"]
+    pdf = pdf_text(client.get(f"/pec/sends/{send.pk}/receipts.pdf").content)
+    assert b"12 h warning" in pdf and b"final notice: not delivered" in pdf
+
 
 def test_discarding_a_draft_sends_nothing(client, box, pec_live) -> None:
     compose(client, box)
