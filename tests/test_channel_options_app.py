@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -461,22 +462,32 @@ def test_review_page_warns_for_the_chosen_time(
         assert "the provider queues it until the next working day" in page
 
 
-def test_scheduling_into_quiet_hours_says_so_after_the_send_is_planned(marketing):
-    campaign = CampaignFactory(
+def sms_campaign_with_credits() -> Any:
+    return CampaignFactory(
         channel="sms",
         audience=audience_with(1),
         account=AccountFactory(provider="sms", credits=Decimal(10)),
     )
+
+
+def confirm_for_sunday_10h(marketing, campaign, **fields: Any) -> Any:
+    """The review page confirmed for next Sunday 10:00 (a quiet time)."""
     when = next_weekday(6, 10)
-    response = marketing.post(
+    return marketing.post(
         reverse("campaigns:review", args=[campaign.pk]),
         {
             "mode": "later",
             "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
             "confirm": "on",
+            **fields,
         },
         follow=True,
     )
+
+
+def test_scheduling_into_quiet_hours_says_so_after_the_send_is_planned(marketing):
+    campaign = sms_campaign_with_credits()
+    response = confirm_for_sunday_10h(marketing, campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
     shown = [str(m) for m in response.context["messages"]]
@@ -488,21 +499,8 @@ def test_an_sms_handed_to_the_provider_for_a_sunday_is_refused_on_the_review_pag
 ):
     """SMS Partner refuses it (codes 22/23): the time field says why and how to fix
     it; nothing is planned."""
-    campaign = CampaignFactory(
-        channel="sms",
-        audience=audience_with(1),
-        account=AccountFactory(provider="sms", credits=Decimal(10)),
-    )
-    when = next_weekday(6, 10)
-    response = marketing.post(
-        reverse("campaigns:review", args=[campaign.pk]),
-        {
-            "mode": "later",
-            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
-            "deferred_at_provider": "on",
-            "confirm": "on",
-        },
-    )
+    campaign = sms_campaign_with_credits()
+    response = confirm_for_sunday_10h(marketing, campaign, deferred_at_provider="on")
     assert response.status_code == 200
     errors_shown = response.context["form"].errors["scheduled_at"]
     assert errors_shown == [str(quiet_hours.DEFERRED_IN_QUIET_HOURS)]

@@ -7,6 +7,7 @@ so nothing here depends on the hour the suite runs at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,27 +146,31 @@ def test_sms_at_21h_on_a_tuesday_waits_until_8h_on_wednesday(quiet: Any) -> None
     assert sms_status(quiet, message_id) == ("Delivered", WEDNESDAY_8H + settle)
 
 
+def waits_until(
+    quiet: Any, released: float, status: Callable[[], tuple[str, Any]]
+) -> tuple[str, tuple[str, Any]]:
+    """The status word a minute before `released`, then the whole status once
+    the settle delay after it is over."""
+    quiet.set_clock(released - 60)
+    before = status()[0]
+    quiet.set_clock(released + quiet.settle_seconds + 5)
+    return before, status()
+
+
 def test_mail_on_a_sunday_is_pending_until_8h_on_monday(quiet: Any) -> None:
     quiet.set_clock(paris(2026, 3, 15, 11, 0))
     message_id = mail_send(quiet).json()["messageId"]
     monday = paris(2026, 3, 16, 8, 0)
-    quiet.set_clock(monday - 60)
-    assert mail_status(quiet, message_id)[0] == "Pending"
-    quiet.set_clock(monday + quiet.settle_seconds + 5)
-    assert mail_status(quiet, message_id) == (
-        "Delivered",
-        monday + quiet.settle_seconds,
-    )
+    status = waits_until(quiet, monday, lambda: mail_status(quiet, message_id))
+    assert status == ("Pending", ("Delivered", monday + quiet.settle_seconds))
 
 
 def test_sms_on_14_july_waits_until_the_15th(quiet: Any) -> None:
     quiet.set_clock(paris(2026, 7, 14, 15, 0))
     message_id = sms_send(quiet).json()["message_id"]
     released = paris(2026, 7, 15, 8, 0)
-    quiet.set_clock(released - 60)
-    assert sms_status(quiet, message_id)[0] == "Waiting"
-    quiet.set_clock(released + quiet.settle_seconds + 5)
-    assert sms_status(quiet, message_id)[0] == "Delivered"
+    before, after = waits_until(quiet, released, lambda: sms_status(quiet, message_id))
+    assert (before, after[0]) == ("Waiting", "Delivered")
 
 
 def test_a_send_in_working_hours_settles_as_before(quiet: Any) -> None:

@@ -253,13 +253,21 @@ def test_parallel_wrong_passwords_all_count_on_sqlite(tmp_path) -> None:
     assert lockouts == "[20, 20]"
 
 
+@pytest.fixture
+def hour_window_clock(settings, monkeypatch) -> list[float]:
+    """Failures remembered for an hour; the throttle's clock is `clock[0]`,
+    starting at NOW, moved on by the test."""
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 3600
+    clock = [NOW]
+    monkeypatch.setattr(throttle.time, "time", lambda: clock[0])
+    return clock
+
+
 # --- counts are forgotten after the window, and cleared by a success ---------------
 def test_counts_are_forgotten_a_window_after_the_last_failure(
-    settings, monkeypatch
+    hour_window_clock: list[float],
 ) -> None:
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 3600
-    now = [NOW]
-    monkeypatch.setattr(throttle.time, "time", lambda: now[0])
+    now = hour_window_clock
     request = request_from(ATTACKER)
     for _ in range(4):
         throttle.record_failure(request, "ana")
@@ -278,11 +286,9 @@ def test_counts_are_forgotten_a_window_after_the_last_failure(
 
 
 def test_expired_counts_are_swept_when_a_new_count_starts(
-    settings, monkeypatch
+    hour_window_clock: list[float],
 ) -> None:
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 3600
-    now = [NOW]
-    monkeypatch.setattr(throttle.time, "time", lambda: now[0])
+    now = hour_window_clock
     throttle.record_failure(request_from(ATTACKER), "ana")
     throttle.record_failure(request_from(ATTACKER), "bob")
     now[0] += 1800
