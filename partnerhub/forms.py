@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from partnerhub import throttle
 
@@ -14,9 +14,12 @@ from partnerhub import throttle
 class ThrottledLoginForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "throttled": _(
+        "throttled": ngettext_lazy(
+            "Too many failed sign-in attempts. Wait %(minutes)s minute, then try "
+            "again, or ask an administrator to reset your password.",
             "Too many failed sign-in attempts. Wait %(minutes)s minutes, then try "
-            "again, or ask an administrator to reset your password."
+            "again, or ask an administrator to reset your password.",
+            "minutes",
         ),
     }
 

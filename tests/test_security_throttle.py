@@ -315,3 +315,19 @@ def test_a_success_clears_the_pair_and_username_counts(monkeypatch) -> None:
     for _ in range(4):  # counted from zero again
         throttle.record_failure(request, "ana")
     assert throttle.locked_for(request, "ana") == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Wait 1 minute, then try again"),
+        ("fr", "Patientez 1 minute puis réessayez"),
+    ],
+)
+def test_the_wait_reads_in_the_singular_for_one_minute(
+    client, language: str, expected: str
+) -> None:
+    for _ in range(6):  # the fifth failure starts a 60 s wait; the sixth is told
+        response = post_login(client, "nobody", "wrong", HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    assert expected in page and "1 minutes" not in page
